@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod config;
 mod server;
+mod stack_services;
 
 use anyhow::Context;
 use clap::Parser;
