@@ -12,7 +12,10 @@
 //!   snapshotter ([`ApiState::with_snapshotter`]), else "admin APIs disabled" (503);
 //! - push receivers (`/api/v1/write`, OTLP HTTP `/v1/metrics`) that hand bodies to the
 //!   `collector` crate;
-//! - `/metrics`, tetrad's own metrics, and `/-/healthy`, `/-/ready`.
+//! - `/metrics`, tetrad's own metrics, and `/-/healthy`, `/-/ready`;
+//! - the project registry of `tetrad up` under `/api/v1/tetrad/projects` (see [`projects`]):
+//!   registered services' replicas become scrape targets labelled `project`, `service`,
+//!   `instance`.
 //!
 //! Every error becomes a response in exactly one place: `impl IntoResponse for ApiError`.
 
@@ -21,6 +24,8 @@
 pub mod error;
 pub mod json;
 pub mod params;
+pub mod projects;
+mod projects_http;
 mod prometheus;
 mod push;
 mod selector;
@@ -107,6 +112,8 @@ pub struct ApiState {
     pub otlp: collector::otlp::OtlpConfig,
     /// Cumulative state of OTLP delta sums, shared by the HTTP and gRPC receivers.
     pub otlp_delta: Arc<collector::otlp::DeltaState>,
+    /// Projects registered by `tetrad up` (see [`projects`]).
+    pub projects: Arc<projects::ProjectRegistry>,
     query_slots: Arc<Semaphore>,
     push_slots: Arc<Semaphore>,
 }
@@ -149,6 +156,7 @@ impl ApiState {
             self_metrics,
             scrape: None,
             snapshotter: None,
+            projects: Arc::new(projects::ProjectRegistry::new()),
             remote_write,
             query_slots: slots,
             push_slots,
@@ -163,6 +171,12 @@ impl ApiState {
 }
 
 impl ApiState {
+    /// Serves `/api/v1/tetrad/projects` from this registry.
+    pub fn with_projects(mut self, p: Arc<projects::ProjectRegistry>) -> Self {
+        self.projects = p;
+        self
+    }
+
     /// Serves `/api/v1/admin/tsdb/snapshot` with this snapshot writer.
     pub fn with_snapshotter(mut self, s: Arc<dyn tsdb::Snapshottable>) -> Self {
         self.snapshotter = Some(s);
@@ -177,5 +191,8 @@ pub fn otlp_http_router(state: ApiState) -> axum::Router {
 
 /// The router with every route of this crate.
 pub fn router(state: ApiState) -> axum::Router {
-    prometheus::routes().merge(push::routes()).with_state(state)
+    prometheus::routes()
+        .merge(push::routes())
+        .merge(projects_http::routes())
+        .with_state(state)
 }
