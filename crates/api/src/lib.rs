@@ -15,7 +15,10 @@
 //! - `/metrics`, tetrad's own metrics, and `/-/healthy`, `/-/ready`;
 //! - the project registry of `tetrad up` under `/api/v1/tetrad/projects` (see [`projects`]):
 //!   registered services' replicas become scrape targets labelled `project`, `service`,
-//!   `instance`.
+//!   `instance`;
+//! - Loki's push API, `POST /loki/api/v1/push` (JSON, optionally gzip) into a `logs::LogSink`,
+//!   and `GET /api/v1/tetrad/logs`, the recent records of the in-memory sink (see
+//!   [`loki_push`]).
 //!
 //! Every error becomes a response in exactly one place: `impl IntoResponse for ApiError`.
 
@@ -23,6 +26,7 @@
 
 pub mod error;
 pub mod json;
+pub mod loki_push;
 pub mod params;
 pub mod projects;
 mod projects_http;
@@ -112,6 +116,10 @@ pub struct ApiState {
     pub otlp: collector::otlp::OtlpConfig,
     /// Cumulative state of OTLP delta sums, shared by the HTTP and gRPC receivers.
     pub otlp_delta: Arc<collector::otlp::DeltaState>,
+    /// Where pushed log records go (`POST /loki/api/v1/push`); `None` refuses pushes.
+    pub log_sink: Option<Arc<dyn logs::LogSink>>,
+    /// The in-memory ring `GET /api/v1/tetrad/logs` reads; `None` disables that route.
+    pub recent_logs: Option<Arc<logs::MemoryLogSink>>,
     /// Projects registered by `tetrad up` (see [`projects`]).
     pub projects: Arc<projects::ProjectRegistry>,
     query_slots: Arc<Semaphore>,
@@ -157,6 +165,8 @@ impl ApiState {
             scrape: None,
             snapshotter: None,
             projects: Arc::new(projects::ProjectRegistry::new()),
+            log_sink: None,
+            recent_logs: None,
             remote_write,
             query_slots: slots,
             push_slots,
@@ -177,6 +187,17 @@ impl ApiState {
         self
     }
 
+    /// Sends pushed log records to `sink`, and serves `/api/v1/tetrad/logs` from `recent`.
+    pub fn with_logs(
+        mut self,
+        sink: Arc<dyn logs::LogSink>,
+        recent: Option<Arc<logs::MemoryLogSink>>,
+    ) -> Self {
+        self.log_sink = Some(sink);
+        self.recent_logs = recent;
+        self
+    }
+
     /// Serves `/api/v1/admin/tsdb/snapshot` with this snapshot writer.
     pub fn with_snapshotter(mut self, s: Arc<dyn tsdb::Snapshottable>) -> Self {
         self.snapshotter = Some(s);
@@ -194,5 +215,6 @@ pub fn router(state: ApiState) -> axum::Router {
     prometheus::routes()
         .merge(push::routes())
         .merge(projects_http::routes())
+        .merge(loki_push::routes())
         .with_state(state)
 }

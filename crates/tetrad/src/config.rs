@@ -279,7 +279,7 @@ fn bytes_size(v: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
-fn resolve(
+pub(crate) fn resolve(
     args: &SharedArgs,
     raw: RawFile,
     file: Option<PathBuf>,

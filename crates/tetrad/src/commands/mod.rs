@@ -1,3 +1,6 @@
-//! Client subcommands that talk to a running server.
+//! Subcommands beyond `server`: the query client and the stack commands.
 
+pub mod down;
+pub mod ps;
 pub mod query;
+pub mod up;
