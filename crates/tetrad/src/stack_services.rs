@@ -124,7 +124,7 @@ pub struct ServiceConfig {
     pub args: Vec<String>,
     /// Environment set for every replica.
     pub env: BTreeMap<String, String>,
-    /// Working directory (absolute when the stack file's folder is known).
+    /// Working directory: `cwd` from the stack file's folder, or that folder.
     pub cwd: Option<PathBuf>,
     /// Number of replicas.
     pub replicas: u32,
@@ -268,7 +268,12 @@ fn resolve_one(
         }
     }
 
-    let cwd = s.cwd.as_ref().map(|c| dir.join(&c.value));
+    // Like paths in the file, the working directory defaults to the stack file's folder.
+    let cwd = Some(
+        s.cwd
+            .as_ref()
+            .map_or_else(|| dir.to_path_buf(), |c| dir.join(&c.value)),
+    );
 
     let replicas = match &s.replicas {
         None => 1,
@@ -488,6 +493,7 @@ mod tests {
         assert_eq!(w.replicas, 1);
         assert_eq!(w.restart, Restart::No);
         assert_eq!(w.metrics, None);
+        assert_eq!(w.cwd.as_deref(), Some(Path::new("/stack")));
     }
 
     #[test]
