@@ -227,8 +227,17 @@ async fn supervise(
     state.state = "stopping".into();
     let _ = state_file::write(&settings.data_dir, state);
     if let Some(s) = supervisor {
-        s.shutdown().await;
+        let dropped = s.dropped_log_records();
+        tracing::info!("stopping the services (a second Ctrl-C kills them at once)");
+        tokio::select! {
+            _ = s.shutdown() => {}
+            // Dropping the unfinished shutdown drops the supervisor, which SIGKILLs every group.
+            _ = server::shutdown_signal() => tracing::warn!("second signal: services killed"),
+        }
         registrar.deregister(&project).await;
+        if dropped > 0 {
+            tracing::warn!(dropped, "service log records the sinks refused");
+        }
     }
     if let Some(task) = shipper_task {
         let dropped = task.finish().await;
