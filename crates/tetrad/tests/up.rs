@@ -411,3 +411,52 @@ fn loki_push_json() {
     let (status, _) = http("POST", &url, Some("application/x-protobuf"), b"\x00");
     assert_eq!(status, 415);
 }
+
+/// A detached `up` whose service cannot start fails with the end of its log, and leaves no
+/// state behind; the registry refuses bad registrations in Prometheus' error style.
+#[test]
+fn failures_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("broken");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tetrad.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  ghost:\n    command: ./no-such-program\n",
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    let env = Env::new(&data, &file, free_port());
+    let (ok, _, err) = env.run(&["up", "-d"]);
+    assert!(!ok, "up -d of a missing program succeeded");
+    assert!(
+        err.contains("ghost"),
+        "the log tail names the service: {err}"
+    );
+    assert!(err.contains("the detached tetrad up exited"), "{err}");
+    assert!(!data.join("projects/broken/up.json").exists());
+
+    let server = common::Tetrad::start(&tmp.path().join("server-data"), &[]);
+    let url = format!("{}/api/v1/tetrad/projects/Bad", server.http);
+    let (status, body) = http(
+        "PUT",
+        &url,
+        Some("application/json"),
+        br#"{"ttl_seconds":30,"services":[]}"#,
+    );
+    assert_eq!(status, 400);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["errorType"], "bad_data");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid project name"),
+        "{v}"
+    );
+    let url = format!("{}/api/v1/tetrad/projects/ok", server.http);
+    let (status, body) = http("PUT", &url, Some("application/json"), b"{\"ttl\":1}");
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let (status, _) = http("DELETE", &url, None, b"");
+    assert_eq!(status, 404);
+}
