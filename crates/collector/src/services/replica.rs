@@ -110,6 +110,7 @@ pub(crate) async fn run_replica(
         }
         board.update(index, |s| {
             s.state = ReplicaState::Starting;
+            s.restart_delay = None;
             if !first {
                 s.restarts += 1;
             }
@@ -151,13 +152,17 @@ pub(crate) async fn run_replica(
         board.update(index, |s| {
             s.state = ReplicaState::Backoff;
             s.last_exit = Some(exit);
+            s.restart_delay = Some(backoff);
         });
         let woken_for_shutdown = tokio::select! {
             _ = tokio::time::sleep(backoff) => false,
             _ = stop_requested(&mut shutdown) => true,
         };
         if woken_for_shutdown {
-            board.update(index, |s| s.state = ReplicaState::Stopped);
+            board.update(index, |s| {
+                s.state = ReplicaState::Stopped;
+                s.restart_delay = None;
+            });
             return;
         }
         backoff = next_backoff(backoff, opts.backoff_max);

@@ -58,6 +58,7 @@ impl Supervisor {
                     started_at: None,
                     last_exit: None,
                     port,
+                    restart_delay: None,
                 });
                 replicas.push(ReplicaPlan {
                     index: replicas.len(),

@@ -35,12 +35,47 @@ fn memory_sink() -> Arc<MemoryLogSink> {
     Arc::new(MemoryLogSink::new(100_000, 64 << 20))
 }
 
-/// Waits (via `subscribe`) until `done` holds for the status table; panics at the deadline.
-async fn wait_status(sup: &Supervisor, what: &str, done: impl Fn(&[ReplicaStatus]) -> bool) {
+/// Waits (via `subscribe`) until `done` holds for the status table and returns the table
+/// that satisfied it; panics at the deadline.
+async fn wait_status(
+    sup: &Supervisor,
+    what: &str,
+    done: impl Fn(&[ReplicaStatus]) -> bool,
+) -> Vec<ReplicaStatus> {
     let mut changes = sup.subscribe();
     let wait = async {
         loop {
-            if done(&sup.status()) {
+            changes.borrow_and_update();
+            let status = sup.status();
+            if done(&status) {
+                return status;
+            }
+            if changes.changed().await.is_err() {
+                return sup.status();
+            }
+        }
+    };
+    match tokio::time::timeout(DEADLINE, wait).await {
+        Ok(status) => status,
+        Err(_) => panic!("timed out waiting for {what}: {:#?}", sup.status()),
+    }
+}
+
+/// Records every backoff delay seen, keyed by the restart count it preceded, until
+/// `restarts` restarts happened.
+async fn observe_delays(sup: &Supervisor, restarts: u32) -> Vec<(u32, Duration)> {
+    let mut seen = Vec::new();
+    let mut changes = sup.subscribe();
+    let watch = async {
+        loop {
+            changes.borrow_and_update();
+            let s = &sup.status()[0];
+            if let Some(delay) = s.restart_delay
+                && seen.last().map(|(r, _)| *r) != Some(s.restarts)
+            {
+                seen.push((s.restarts, delay));
+            }
+            if s.restarts >= restarts {
                 return;
             }
             if changes.changed().await.is_err() {
@@ -48,9 +83,10 @@ async fn wait_status(sup: &Supervisor, what: &str, done: impl Fn(&[ReplicaStatus
             }
         }
     };
-    if tokio::time::timeout(DEADLINE, wait).await.is_err() {
-        panic!("timed out waiting for {what}: {:#?}", sup.status());
+    if tokio::time::timeout(DEADLINE, watch).await.is_err() {
+        panic!("timed out observing restarts: {:#?}", sup.status());
     }
+    seen
 }
 
 /// Polls until `done` holds; panics at the deadline.
@@ -203,6 +239,45 @@ async fn restart_always_restarts_even_after_success() {
 }
 
 #[tokio::test]
+async fn backoff_doubles_up_to_its_ceiling() {
+    let mut spec = sh("crashy", "exit 1");
+    spec.restart = RestartPolicy::Always;
+    let sup = Supervisor::start(vec![spec], fast_opts(), memory_sink()).unwrap();
+    let seen = observe_delays(&sup, 6).await;
+    assert!(!seen.is_empty());
+    // Each delay is 10 ms doubled per earlier restart, capped at 40 ms.
+    for (restarts, delay) in &seen {
+        let want = Duration::from_millis(10 * (1u64 << (*restarts).min(2)));
+        assert_eq!(
+            *delay,
+            want,
+            "delay before restart {}: {seen:?}",
+            restarts + 1
+        );
+    }
+    sup.shutdown().await;
+}
+
+#[tokio::test]
+async fn backoff_resets_after_a_long_enough_run() {
+    let mut spec = sh("crashy", "exit 1");
+    spec.restart = RestartPolicy::Always;
+    let opts = SupervisorOptions {
+        // Every run counts as long enough: the delay never grows.
+        backoff_reset_after: Duration::ZERO,
+        ..fast_opts()
+    };
+    let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
+    let seen = observe_delays(&sup, 5).await;
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|(_, d)| *d == Duration::from_millis(10)),
+        "{seen:?}"
+    );
+    sup.shutdown().await;
+}
+
+#[tokio::test]
 async fn restart_on_failure_stops_after_success() {
     let dir = tempfile::tempdir().unwrap();
     // Fails twice, then succeeds: two restarts, then the policy keeps it down.
@@ -245,9 +320,9 @@ async fn shutdown_during_backoff_never_restarts() {
         ..fast_opts()
     };
     let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
-    wait_status(&sup, "backoff", |s| s[0].state == ReplicaState::Backoff).await;
+    let status = wait_status(&sup, "backoff", |s| s[0].state == ReplicaState::Backoff).await;
     let mut changes = sup.subscribe();
-    let status = sup.status();
+    assert_eq!(status[0].restart_delay, Some(Duration::from_secs(3600)));
     assert_eq!(status[0].restarts, 0);
     assert_eq!(status[0].last_exit, Some(ExitReason::Code(1)));
     assert_eq!(status[0].pid, None);
@@ -274,12 +349,10 @@ async fn a_killed_replica_is_restarted_and_counted() {
     let survivor = sup.status()[1].pid.unwrap();
     // SAFETY: kill with a pid we started.
     assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
-    wait_status(&sup, "one running", |s| running(s) == 1).await;
-    let down = sup.status();
+    let down = wait_status(&sup, "one running", |s| running(s) == 1).await;
     assert_eq!(down[0].state, ReplicaState::Backoff);
     assert_eq!(down[0].last_exit, Some(ExitReason::Signal(libc::SIGKILL)));
-    wait_status(&sup, "two running again", |s| running(s) == 2).await;
-    let up = sup.status();
+    let up = wait_status(&sup, "two running again", |s| running(s) == 2).await;
     assert_eq!(up[0].restarts, 1);
     assert_ne!(up[0].pid, Some(victim));
     assert_eq!(up[1].restarts, 0);
