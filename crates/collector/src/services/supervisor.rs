@@ -103,7 +103,8 @@ impl Supervisor {
         &self.shared.opts.project
     }
 
-    /// Log records the sink refused (counted, then dropped) since start.
+    /// Log records in batches the sink refused since start. With a `FanoutSink` a batch counts
+    /// when any of its sinks refused it, though the others may have taken it.
     pub fn dropped_log_records(&self) -> u64 {
         self.shared.dropped_records.load(Ordering::Relaxed)
     }

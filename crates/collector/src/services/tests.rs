@@ -441,6 +441,30 @@ async fn refused_output_is_counted_and_dropped() {
 }
 
 #[tokio::test]
+async fn a_failed_spawn_is_an_exit_under_the_restart_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().join("gone");
+    std::fs::create_dir(&cwd).unwrap();
+    let mut spec = ServiceSpec::new("vanishing", "/bin/true");
+    spec.cwd = Some(cwd.clone());
+    spec.restart = RestartPolicy::No;
+    // Valid when checked; removed before the (current-thread) runtime runs the replica task.
+    let sup = Supervisor::start(vec![spec], fast_opts(), memory_sink()).unwrap();
+    std::fs::remove_dir(&cwd).unwrap();
+    let status = wait_status(&sup, "exit", all_exited).await;
+    assert!(
+        matches!(
+            &status[0].state,
+            ReplicaState::Exited(ExitReason::SpawnFailed(_))
+        ),
+        "{:?}",
+        status[0].state
+    );
+    assert_eq!(status[0].pid, None);
+    sup.shutdown().await;
+}
+
+#[tokio::test]
 async fn zero_replicas_start_nothing() {
     let mut spec = sh("idle", "exit 0");
     spec.replicas = 0;
