@@ -123,11 +123,13 @@ pub(crate) async fn run_replica(
                 ExitReason::SpawnFailed(e.to_string())
             }
             Ok(child) => match run_process(&shared, &plan, child, &mut shutdown).await {
-                Some(exit) => exit,
-                None => {
+                ProcessEnd::Exited(exit) => exit,
+                ProcessEnd::Stopped(exit) => {
                     board.update(index, |s| {
                         s.state = ReplicaState::Stopped;
-                        s.pid = None;
+                        if exit.is_some() {
+                            s.last_exit = exit;
+                        }
                     });
                     return;
                 }
@@ -169,14 +171,22 @@ pub(crate) async fn run_replica(
     }
 }
 
+/// How a replica's process ended.
+enum ProcessEnd {
+    /// On its own.
+    Exited(ExitReason),
+    /// Stopped for shutdown; how it died, when that could be collected.
+    Stopped(Option<ExitReason>),
+}
+
 /// Watches one spawned process: captures its output, and either collects its exit (and
-/// clears what it left in its group) or stops it on shutdown (then returns `None`).
+/// clears what it left in its group) or stops it on shutdown.
 async fn run_process(
     shared: &Shared,
     plan: &ReplicaPlan,
     mut child: Child,
     shutdown: &mut watch::Receiver<bool>,
-) -> Option<ExitReason> {
+) -> ProcessEnd {
     let opts = &shared.opts;
     let pid = child.id();
     // The leader's pid is its group id (process_group(0)); None only if already reaped.
@@ -215,11 +225,11 @@ async fn run_process(
                 Err(e) => ExitReason::SpawnFailed(format!("waiting for the process: {e}")),
             };
             clear_group(pgid, opts.stop_timeout).await;
-            Some(exit)
+            ProcessEnd::Exited(exit)
         }
         _ = stop_requested(shutdown) => {
-            stop_replica(&mut child, pgid, opts.stop_timeout).await;
-            None
+            let status = stop_replica(&mut child, pgid, opts.stop_timeout).await;
+            ProcessEnd::Stopped(status.map(ExitReason::from_status))
         }
     };
     shared.board.set_group(plan.index, None);

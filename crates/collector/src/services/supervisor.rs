@@ -110,9 +110,10 @@ impl Supervisor {
     }
 
     /// Stops every replica: SIGTERM to each process group, SIGKILL after the stop timeout,
-    /// everything reaped; no replica restarts once this began. Returns when all replica tasks
-    /// have finished.
-    pub async fn shutdown(mut self) {
+    /// everything reaped; no replica restarts once this began. Returns, when all replica tasks
+    /// have finished, the final status of every replica (`Stopped`, or `Exited` for those that
+    /// were already down, with how each process ended).
+    pub async fn shutdown(mut self) -> Vec<ReplicaStatus> {
         self.shutdown.send_replace(true);
         for task in std::mem::take(&mut self.tasks) {
             if let Err(e) = task.await {
@@ -120,6 +121,7 @@ impl Supervisor {
             }
         }
         self.finished = true;
+        self.status()
     }
 }
 

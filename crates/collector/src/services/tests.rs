@@ -377,7 +377,15 @@ async fn shutdown_kills_a_group_that_ignores_sigterm_and_leaves_nothing() {
     })
     .await;
     let stubborn_members: Vec<u32> = group_members(pgids[0]).iter().map(|m| m.0).collect();
-    sup.shutdown().await;
+    let last = sup.shutdown().await;
+    assert!(
+        last.iter()
+            .all(|r| r.state == ReplicaState::Stopped && r.pid.is_none())
+    );
+    // The stubborn shell ignored SIGTERM and was killed; the gentle sleeps obeyed it.
+    assert_eq!(last[0].last_exit, Some(ExitReason::Signal(libc::SIGKILL)));
+    assert_eq!(last[1].last_exit, Some(ExitReason::Signal(libc::SIGTERM)));
+    assert_eq!(last[2].last_exit, Some(ExitReason::Signal(libc::SIGTERM)));
     for pgid in &pgids {
         assert_eq!(group_members(*pgid), [], "group {pgid} still has processes");
     }
