@@ -17,6 +17,7 @@ use super::output::pump;
 use super::process_group::{clear_group, stop_replica};
 use super::spec::{RestartPolicy, ServicePlan, SupervisorOptions};
 use super::status::{ExitReason, ReplicaState, StatusBoard};
+use super::template::ReplicaVars;
 
 /// How long output readers may take to drain after their process group is gone; a
 /// descendant that escaped the group (`setsid`) can hold a pipe open forever.
@@ -37,15 +38,24 @@ pub(crate) struct ReplicaPlan {
     pub index: usize,
     pub service: Arc<ServicePlan>,
     pub instance: String,
+    /// Replica number, from 1.
+    pub replica: u32,
     pub port: Option<u16>,
 }
 
 impl ReplicaPlan {
-    fn command(&self) -> Command {
+    fn command(&self, project: &str) -> Command {
         let spec = &self.service.spec;
+        let vars = ReplicaVars::new(project, &spec.name, &self.instance, self.replica, self.port);
         let mut cmd = Command::new(&self.service.program);
-        cmd.args(&spec.args)
-            .envs(&spec.env)
+        cmd.args(spec.args.iter().map(|a| vars.expand(a).into_owned()))
+            .envs(
+                spec.env
+                    .iter()
+                    .map(|(k, v)| (k, vars.expand(v).into_owned())),
+            )
+            // The supervisor's facts win over the spec's env, the port variable over both.
+            .envs(vars.env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -117,7 +127,7 @@ pub(crate) async fn run_replica(
         });
         first = false;
         let started = Instant::now();
-        let exit = match plan.command().spawn() {
+        let exit = match plan.command(&opts.project).spawn() {
             Err(e) => {
                 tracing::warn!(instance = %plan.instance, error = %e, "replica failed to start");
                 ExitReason::SpawnFailed(e.to_string())

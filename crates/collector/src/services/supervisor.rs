@@ -64,6 +64,7 @@ impl Supervisor {
                     index: replicas.len(),
                     service: service.clone(),
                     instance,
+                    replica,
                     port,
                 });
             }

@@ -183,6 +183,38 @@ async fn output_reaches_the_sink_labelled_per_replica_and_stream() {
 }
 
 #[tokio::test]
+async fn per_replica_variables_are_set_and_expanded() {
+    let sink = memory_sink();
+    let mut spec = ServiceSpec::new("vars", "/bin/sh");
+    spec.args = vec![
+        "-c".into(),
+        "echo \"$1 $ATTRS $TETRAD_REPLICA $TETRAD_PROJECT $TETRAD_SERVICE $APP_PORT\"".into(),
+        "sh".into(),
+        "${TETRAD_PORT}".into(),
+    ];
+    spec.env
+        .insert("ATTRS".into(), "id=${TETRAD_INSTANCE},x=${HOME_NOT}".into());
+    spec.port = Some(PortSpec {
+        base: 8000,
+        env: "APP_PORT".into(),
+    });
+    spec.replicas = 2;
+    spec.restart = RestartPolicy::No;
+    let sup = Supervisor::start(vec![spec], fast_opts(), sink.clone()).unwrap();
+    wait_status(&sup, "exit", all_exited).await;
+    let records = sink.recent(10);
+    assert_eq!(
+        lines_of(&records, "vars-1", "stdout"),
+        ["8000 id=vars-1,x=${HOME_NOT} 1 test vars 8000"]
+    );
+    assert_eq!(
+        lines_of(&records, "vars-2", "stdout"),
+        ["8001 id=vars-2,x=${HOME_NOT} 2 test vars 8001"]
+    );
+    sup.shutdown().await;
+}
+
+#[tokio::test]
 async fn long_lines_are_split_and_marked() {
     let sink = memory_sink();
     let mut spec = sh("long", "printf '%0200d\\nshort\\n' 0");
@@ -338,8 +370,8 @@ async fn a_killed_replica_is_restarted_and_counted() {
     spec.replicas = 2;
     let opts = SupervisorOptions {
         // Long enough for the dip in running replicas to be seen between two changes.
-        backoff_initial: Duration::from_millis(300),
-        backoff_max: Duration::from_millis(300),
+        backoff_initial: Duration::from_secs(1),
+        backoff_max: Duration::from_secs(1),
         ..fast_opts()
     };
     let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
@@ -546,6 +578,10 @@ fn invalid_specs_are_refused_naming_the_service() {
         let got = start_error(vec![spec], fast_opts());
         assert!(got.contains(want), "got {got:?}, want {want:?}");
     }
+    let mut portless = sh("api", "true");
+    portless.args.push("${TETRAD_PORT}".into());
+    let got = start_error(vec![portless], fast_opts());
+    assert_eq!(got, "service api: refers to ${TETRAD_PORT} but has no port");
     let got = start_error(vec![sh("a", "true"), sh("a", "true")], fast_opts());
     assert_eq!(got, "service a is defined twice");
 }
