@@ -70,4 +70,4 @@ pub use spec::{
 pub use status::{ExitReason, ReplicaState, ReplicaStatus};
 pub use supervisor::Supervisor;
 pub use template::{VAR_INSTANCE, VAR_PORT, VAR_PROJECT, VAR_REPLICA, VAR_SERVICE};
-pub use terminal::TerminalSink;
+pub use terminal::{TERMINAL_QUEUE_BYTES, TerminalSink};
