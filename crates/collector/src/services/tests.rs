@@ -447,9 +447,14 @@ async fn an_exiting_leader_takes_its_group_along() {
 
 #[tokio::test]
 async fn dropping_without_shutdown_kills_every_group() {
-    let mut spec = sh("dropped", "sleep 1000 & exec sleep 1000");
+    // Ignores SIGTERM, and the stop timeout outlasts the test: only drop's SIGKILL ends it.
+    let mut spec = sh("dropped", "trap '' TERM; sleep 1000 & sleep 1000");
     spec.replicas = 2;
-    let sup = Supervisor::start(vec![spec], fast_opts(), memory_sink()).unwrap();
+    let opts = SupervisorOptions {
+        stop_timeout: Duration::from_secs(3600),
+        ..fast_opts()
+    };
+    let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
     wait_status(&sup, "running", |s| s.iter().all(|r| r.state.is_running())).await;
     let pgids: Vec<u32> = sup.status().iter().map(|s| s.pid.unwrap()).collect();
     drop(sup);
