@@ -509,6 +509,21 @@ async fn a_failed_spawn_is_an_exit_under_the_restart_policy() {
     sup.shutdown().await;
 }
 
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn start_makes_the_process_a_child_subreaper() {
+    let sup = Supervisor::start(vec![sh("a", "exit 0")], fast_opts(), memory_sink()).unwrap();
+    let mut flag: libc::c_int = 0;
+    // SAFETY: PR_GET_CHILD_SUBREAPER writes one int through the pointer, a valid local.
+    let rc = unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut flag as *mut libc::c_int) };
+    assert_eq!(rc, 0);
+    assert_eq!(
+        flag, 1,
+        "orphaned descendants would not be reparented to the supervisor"
+    );
+    sup.shutdown().await;
+}
+
 #[tokio::test]
 async fn zero_replicas_start_nothing() {
     let mut spec = sh("idle", "exit 0");
