@@ -7,8 +7,11 @@
 //!
 //! - **Processes.** A replica is one process in its own process group (its pid is the group
 //!   id), with stdin from `/dev/null` and stdout and stderr piped to the supervisor. Its
-//!   environment is the supervisor's, plus the spec's `env`, plus the port variable: with
-//!   `port: {base, env}` replica `i` (0-based) gets `env=base+i`. A relative command is taken
+//!   environment is the supervisor's, plus the spec's `env`, plus `TETRAD_PROJECT`,
+//!   `TETRAD_SERVICE`, `TETRAD_INSTANCE`, `TETRAD_REPLICA` (and `TETRAD_PORT`), plus the port
+//!   variable: with `port: {base, env}` replica `i` (0-based) gets `env=base+i`. A spec is per
+//!   service, so `${TETRAD_INSTANCE}` and the other four are expanded in its arguments and
+//!   environment values, per replica (there is no shell to do it). A relative command is taken
 //!   from the spec's `cwd`; a bare name is looked up in `PATH`.
 //! - **Output → logs.** Both pipes are read as they fill; each read burst becomes one batch of
 //!   [`model::LogRecord`]s for the [`logs::LogSink`], labelled `project`, `service`,
@@ -42,7 +45,8 @@
 //!
 //! Files: `spec.rs` (specs, options, validation), `replica.rs` (one replica's life),
 //! `process_group.rs` (signals and reaping), `output.rs` (pipes to records), `status.rs`,
-//! `supervisor.rs`, `terminal.rs`. The semantics are also written up in `docs/services.md`.
+//! `supervisor.rs`, `template.rs` (per-replica variables), `terminal.rs`. The semantics are
+//! also written up in `docs/services.md`.
 
 mod error;
 mod output;
@@ -51,6 +55,7 @@ mod replica;
 mod spec;
 mod status;
 mod supervisor;
+mod template;
 mod terminal;
 
 #[cfg(test)]
@@ -64,4 +69,5 @@ pub use spec::{
 };
 pub use status::{ExitReason, ReplicaState, ReplicaStatus};
 pub use supervisor::Supervisor;
-pub use terminal::TerminalSink;
+pub use template::{VAR_INSTANCE, VAR_PORT, VAR_PROJECT, VAR_REPLICA, VAR_SERVICE};
+pub use terminal::{TERMINAL_QUEUE_BYTES, TerminalSink};

@@ -17,6 +17,7 @@ use super::output::pump;
 use super::process_group::{clear_group, stop_replica};
 use super::spec::{RestartPolicy, ServicePlan, SupervisorOptions};
 use super::status::{ExitReason, ReplicaState, StatusBoard};
+use super::template::ReplicaVars;
 
 /// How long output readers may take to drain after their process group is gone; a
 /// descendant that escaped the group (`setsid`) can hold a pipe open forever.
@@ -37,15 +38,24 @@ pub(crate) struct ReplicaPlan {
     pub index: usize,
     pub service: Arc<ServicePlan>,
     pub instance: String,
+    /// Replica number, from 1.
+    pub replica: u32,
     pub port: Option<u16>,
 }
 
 impl ReplicaPlan {
-    fn command(&self) -> Command {
+    fn command(&self, project: &str) -> Command {
         let spec = &self.service.spec;
+        let vars = ReplicaVars::new(project, &spec.name, &self.instance, self.replica, self.port);
         let mut cmd = Command::new(&self.service.program);
-        cmd.args(&spec.args)
-            .envs(&spec.env)
+        cmd.args(spec.args.iter().map(|a| vars.expand(a).into_owned()))
+            .envs(
+                spec.env
+                    .iter()
+                    .map(|(k, v)| (k, vars.expand(v).into_owned())),
+            )
+            // The supervisor's facts win over the spec's env, the port variable over both.
+            .envs(vars.env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -110,23 +120,26 @@ pub(crate) async fn run_replica(
         }
         board.update(index, |s| {
             s.state = ReplicaState::Starting;
+            s.restart_delay = None;
             if !first {
                 s.restarts += 1;
             }
         });
         first = false;
         let started = Instant::now();
-        let exit = match plan.command().spawn() {
+        let exit = match plan.command(&opts.project).spawn() {
             Err(e) => {
                 tracing::warn!(instance = %plan.instance, error = %e, "replica failed to start");
                 ExitReason::SpawnFailed(e.to_string())
             }
             Ok(child) => match run_process(&shared, &plan, child, &mut shutdown).await {
-                Some(exit) => exit,
-                None => {
+                ProcessEnd::Exited(exit) => exit,
+                ProcessEnd::Stopped(exit) => {
                     board.update(index, |s| {
                         s.state = ReplicaState::Stopped;
-                        s.pid = None;
+                        if exit.is_some() {
+                            s.last_exit = exit;
+                        }
                     });
                     return;
                 }
@@ -151,27 +164,39 @@ pub(crate) async fn run_replica(
         board.update(index, |s| {
             s.state = ReplicaState::Backoff;
             s.last_exit = Some(exit);
+            s.restart_delay = Some(backoff);
         });
         let woken_for_shutdown = tokio::select! {
             _ = tokio::time::sleep(backoff) => false,
             _ = stop_requested(&mut shutdown) => true,
         };
         if woken_for_shutdown {
-            board.update(index, |s| s.state = ReplicaState::Stopped);
+            board.update(index, |s| {
+                s.state = ReplicaState::Stopped;
+                s.restart_delay = None;
+            });
             return;
         }
         backoff = next_backoff(backoff, opts.backoff_max);
     }
 }
 
+/// How a replica's process ended.
+enum ProcessEnd {
+    /// On its own.
+    Exited(ExitReason),
+    /// Stopped for shutdown; how it died, when that could be collected.
+    Stopped(Option<ExitReason>),
+}
+
 /// Watches one spawned process: captures its output, and either collects its exit (and
-/// clears what it left in its group) or stops it on shutdown (then returns `None`).
+/// clears what it left in its group) or stops it on shutdown.
 async fn run_process(
     shared: &Shared,
     plan: &ReplicaPlan,
     mut child: Child,
     shutdown: &mut watch::Receiver<bool>,
-) -> Option<ExitReason> {
+) -> ProcessEnd {
     let opts = &shared.opts;
     let pid = child.id();
     // The leader's pid is its group id (process_group(0)); None only if already reaped.
@@ -210,11 +235,11 @@ async fn run_process(
                 Err(e) => ExitReason::SpawnFailed(format!("waiting for the process: {e}")),
             };
             clear_group(pgid, opts.stop_timeout).await;
-            Some(exit)
+            ProcessEnd::Exited(exit)
         }
         _ = stop_requested(shutdown) => {
-            stop_replica(&mut child, pgid, opts.stop_timeout).await;
-            None
+            let status = stop_replica(&mut child, pgid, opts.stop_timeout).await;
+            ProcessEnd::Stopped(status.map(ExitReason::from_status))
         }
     };
     shared.board.set_group(plan.index, None);

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::error::ServiceError;
+use super::template::uses_port;
 
 /// Most replicas one service may ask for.
 pub const MAX_REPLICAS: u32 = 64;
@@ -249,6 +250,13 @@ fn validate_spec(spec: ServiceSpec) -> Result<ServicePlan, ServiceError> {
     for (name, value) in &spec.env {
         check_env_name(name).map_err(&invalid)?;
         no_nul("environment value", value).map_err(&invalid)?;
+    }
+    if spec.port.is_none()
+        && (spec.args.iter().any(|a| uses_port(a)) || spec.env.values().any(|v| uses_port(v)))
+    {
+        return Err(invalid(
+            "refers to ${TETRAD_PORT} but has no port".to_string(),
+        ));
     }
     if let Some(port) = &spec.port {
         check_env_name(&port.env).map_err(&invalid)?;

@@ -1,7 +1,7 @@
 //! The state of every replica, shared between the replica tasks and the supervisor's callers.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -107,6 +107,8 @@ pub struct ReplicaStatus {
     pub last_exit: Option<ExitReason>,
     /// Its port, when the service has a `port`.
     pub port: Option<u16>,
+    /// While in [`ReplicaState::Backoff`]: the delay before the next start.
+    pub restart_delay: Option<Duration>,
 }
 
 /// One replica's public status plus the process group the supervisor must clean up.

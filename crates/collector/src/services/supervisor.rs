@@ -58,11 +58,13 @@ impl Supervisor {
                     started_at: None,
                     last_exit: None,
                     port,
+                    restart_delay: None,
                 });
                 replicas.push(ReplicaPlan {
                     index: replicas.len(),
                     service: service.clone(),
                     instance,
+                    replica,
                     port,
                 });
             }
@@ -102,15 +104,17 @@ impl Supervisor {
         &self.shared.opts.project
     }
 
-    /// Log records the sink refused (counted, then dropped) since start.
+    /// Log records in batches the sink refused since start. With a `FanoutSink` a batch counts
+    /// when any of its sinks refused it, though the others may have taken it.
     pub fn dropped_log_records(&self) -> u64 {
         self.shared.dropped_records.load(Ordering::Relaxed)
     }
 
     /// Stops every replica: SIGTERM to each process group, SIGKILL after the stop timeout,
-    /// everything reaped; no replica restarts once this began. Returns when all replica tasks
-    /// have finished.
-    pub async fn shutdown(mut self) {
+    /// everything reaped; no replica restarts once this began. Returns, when all replica tasks
+    /// have finished, the final status of every replica (`Stopped`, or `Exited` for those that
+    /// were already down, with how each process ended).
+    pub async fn shutdown(mut self) -> Vec<ReplicaStatus> {
         self.shutdown.send_replace(true);
         for task in std::mem::take(&mut self.tasks) {
             if let Err(e) = task.await {
@@ -118,6 +122,7 @@ impl Supervisor {
             }
         }
         self.finished = true;
+        self.status()
     }
 }
 

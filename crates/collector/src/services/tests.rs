@@ -35,12 +35,47 @@ fn memory_sink() -> Arc<MemoryLogSink> {
     Arc::new(MemoryLogSink::new(100_000, 64 << 20))
 }
 
-/// Waits (via `subscribe`) until `done` holds for the status table; panics at the deadline.
-async fn wait_status(sup: &Supervisor, what: &str, done: impl Fn(&[ReplicaStatus]) -> bool) {
+/// Waits (via `subscribe`) until `done` holds for the status table and returns the table
+/// that satisfied it; panics at the deadline.
+async fn wait_status(
+    sup: &Supervisor,
+    what: &str,
+    done: impl Fn(&[ReplicaStatus]) -> bool,
+) -> Vec<ReplicaStatus> {
     let mut changes = sup.subscribe();
     let wait = async {
         loop {
-            if done(&sup.status()) {
+            changes.borrow_and_update();
+            let status = sup.status();
+            if done(&status) {
+                return status;
+            }
+            if changes.changed().await.is_err() {
+                return sup.status();
+            }
+        }
+    };
+    match tokio::time::timeout(DEADLINE, wait).await {
+        Ok(status) => status,
+        Err(_) => panic!("timed out waiting for {what}: {:#?}", sup.status()),
+    }
+}
+
+/// Records every backoff delay seen, keyed by the restart count it preceded, until
+/// `restarts` restarts happened.
+async fn observe_delays(sup: &Supervisor, restarts: u32) -> Vec<(u32, Duration)> {
+    let mut seen = Vec::new();
+    let mut changes = sup.subscribe();
+    let watch = async {
+        loop {
+            changes.borrow_and_update();
+            let s = &sup.status()[0];
+            if let Some(delay) = s.restart_delay
+                && seen.last().map(|(r, _)| *r) != Some(s.restarts)
+            {
+                seen.push((s.restarts, delay));
+            }
+            if s.restarts >= restarts {
                 return;
             }
             if changes.changed().await.is_err() {
@@ -48,9 +83,10 @@ async fn wait_status(sup: &Supervisor, what: &str, done: impl Fn(&[ReplicaStatus
             }
         }
     };
-    if tokio::time::timeout(DEADLINE, wait).await.is_err() {
-        panic!("timed out waiting for {what}: {:#?}", sup.status());
+    if tokio::time::timeout(DEADLINE, watch).await.is_err() {
+        panic!("timed out observing restarts: {:#?}", sup.status());
     }
+    seen
 }
 
 /// Polls until `done` holds; panics at the deadline.
@@ -147,6 +183,38 @@ async fn output_reaches_the_sink_labelled_per_replica_and_stream() {
 }
 
 #[tokio::test]
+async fn per_replica_variables_are_set_and_expanded() {
+    let sink = memory_sink();
+    let mut spec = ServiceSpec::new("vars", "/bin/sh");
+    spec.args = vec![
+        "-c".into(),
+        "echo \"$1 $ATTRS $TETRAD_REPLICA $TETRAD_PROJECT $TETRAD_SERVICE $APP_PORT\"".into(),
+        "sh".into(),
+        "${TETRAD_PORT}".into(),
+    ];
+    spec.env
+        .insert("ATTRS".into(), "id=${TETRAD_INSTANCE},x=${HOME_NOT}".into());
+    spec.port = Some(PortSpec {
+        base: 8000,
+        env: "APP_PORT".into(),
+    });
+    spec.replicas = 2;
+    spec.restart = RestartPolicy::No;
+    let sup = Supervisor::start(vec![spec], fast_opts(), sink.clone()).unwrap();
+    wait_status(&sup, "exit", all_exited).await;
+    let records = sink.recent(10);
+    assert_eq!(
+        lines_of(&records, "vars-1", "stdout"),
+        ["8000 id=vars-1,x=${HOME_NOT} 1 test vars 8000"]
+    );
+    assert_eq!(
+        lines_of(&records, "vars-2", "stdout"),
+        ["8001 id=vars-2,x=${HOME_NOT} 2 test vars 8001"]
+    );
+    sup.shutdown().await;
+}
+
+#[tokio::test]
 async fn long_lines_are_split_and_marked() {
     let sink = memory_sink();
     let mut spec = sh("long", "printf '%0200d\\nshort\\n' 0");
@@ -203,6 +271,45 @@ async fn restart_always_restarts_even_after_success() {
 }
 
 #[tokio::test]
+async fn backoff_doubles_up_to_its_ceiling() {
+    let mut spec = sh("crashy", "exit 1");
+    spec.restart = RestartPolicy::Always;
+    let sup = Supervisor::start(vec![spec], fast_opts(), memory_sink()).unwrap();
+    let seen = observe_delays(&sup, 6).await;
+    assert!(!seen.is_empty());
+    // Each delay is 10 ms doubled per earlier restart, capped at 40 ms.
+    for (restarts, delay) in &seen {
+        let want = Duration::from_millis(10 * (1u64 << (*restarts).min(2)));
+        assert_eq!(
+            *delay,
+            want,
+            "delay before restart {}: {seen:?}",
+            restarts + 1
+        );
+    }
+    sup.shutdown().await;
+}
+
+#[tokio::test]
+async fn backoff_resets_after_a_long_enough_run() {
+    let mut spec = sh("crashy", "exit 1");
+    spec.restart = RestartPolicy::Always;
+    let opts = SupervisorOptions {
+        // Every run counts as long enough: the delay never grows.
+        backoff_reset_after: Duration::ZERO,
+        ..fast_opts()
+    };
+    let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
+    let seen = observe_delays(&sup, 5).await;
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|(_, d)| *d == Duration::from_millis(10)),
+        "{seen:?}"
+    );
+    sup.shutdown().await;
+}
+
+#[tokio::test]
 async fn restart_on_failure_stops_after_success() {
     let dir = tempfile::tempdir().unwrap();
     // Fails twice, then succeeds: two restarts, then the policy keeps it down.
@@ -245,9 +352,9 @@ async fn shutdown_during_backoff_never_restarts() {
         ..fast_opts()
     };
     let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
-    wait_status(&sup, "backoff", |s| s[0].state == ReplicaState::Backoff).await;
+    let status = wait_status(&sup, "backoff", |s| s[0].state == ReplicaState::Backoff).await;
     let mut changes = sup.subscribe();
-    let status = sup.status();
+    assert_eq!(status[0].restart_delay, Some(Duration::from_secs(3600)));
     assert_eq!(status[0].restarts, 0);
     assert_eq!(status[0].last_exit, Some(ExitReason::Code(1)));
     assert_eq!(status[0].pid, None);
@@ -263,8 +370,8 @@ async fn a_killed_replica_is_restarted_and_counted() {
     spec.replicas = 2;
     let opts = SupervisorOptions {
         // Long enough for the dip in running replicas to be seen between two changes.
-        backoff_initial: Duration::from_millis(300),
-        backoff_max: Duration::from_millis(300),
+        backoff_initial: Duration::from_secs(1),
+        backoff_max: Duration::from_secs(1),
         ..fast_opts()
     };
     let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
@@ -274,12 +381,10 @@ async fn a_killed_replica_is_restarted_and_counted() {
     let survivor = sup.status()[1].pid.unwrap();
     // SAFETY: kill with a pid we started.
     assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
-    wait_status(&sup, "one running", |s| running(s) == 1).await;
-    let down = sup.status();
+    let down = wait_status(&sup, "one running", |s| running(s) == 1).await;
     assert_eq!(down[0].state, ReplicaState::Backoff);
     assert_eq!(down[0].last_exit, Some(ExitReason::Signal(libc::SIGKILL)));
-    wait_status(&sup, "two running again", |s| running(s) == 2).await;
-    let up = sup.status();
+    let up = wait_status(&sup, "two running again", |s| running(s) == 2).await;
     assert_eq!(up[0].restarts, 1);
     assert_ne!(up[0].pid, Some(victim));
     assert_eq!(up[1].restarts, 0);
@@ -304,7 +409,15 @@ async fn shutdown_kills_a_group_that_ignores_sigterm_and_leaves_nothing() {
     })
     .await;
     let stubborn_members: Vec<u32> = group_members(pgids[0]).iter().map(|m| m.0).collect();
-    sup.shutdown().await;
+    let last = sup.shutdown().await;
+    assert!(
+        last.iter()
+            .all(|r| r.state == ReplicaState::Stopped && r.pid.is_none())
+    );
+    // The stubborn shell ignored SIGTERM and was killed; the gentle sleeps obeyed it.
+    assert_eq!(last[0].last_exit, Some(ExitReason::Signal(libc::SIGKILL)));
+    assert_eq!(last[1].last_exit, Some(ExitReason::Signal(libc::SIGTERM)));
+    assert_eq!(last[2].last_exit, Some(ExitReason::Signal(libc::SIGTERM)));
     for pgid in &pgids {
         assert_eq!(group_members(*pgid), [], "group {pgid} still has processes");
     }
@@ -334,9 +447,14 @@ async fn an_exiting_leader_takes_its_group_along() {
 
 #[tokio::test]
 async fn dropping_without_shutdown_kills_every_group() {
-    let mut spec = sh("dropped", "sleep 1000 & exec sleep 1000");
+    // Ignores SIGTERM, and the stop timeout outlasts the test: only drop's SIGKILL ends it.
+    let mut spec = sh("dropped", "trap '' TERM; sleep 1000 & sleep 1000");
     spec.replicas = 2;
-    let sup = Supervisor::start(vec![spec], fast_opts(), memory_sink()).unwrap();
+    let opts = SupervisorOptions {
+        stop_timeout: Duration::from_secs(3600),
+        ..fast_opts()
+    };
+    let sup = Supervisor::start(vec![spec], opts, memory_sink()).unwrap();
     wait_status(&sup, "running", |s| s.iter().all(|r| r.state.is_running())).await;
     let pgids: Vec<u32> = sup.status().iter().map(|s| s.pid.unwrap()).collect();
     drop(sup);
@@ -364,6 +482,45 @@ async fn refused_output_is_counted_and_dropped() {
     let sup = Supervisor::start(vec![spec], fast_opts(), Arc::new(Refusing)).unwrap();
     wait_status(&sup, "exit", all_exited).await;
     assert_eq!(sup.dropped_log_records(), 2);
+    sup.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_spawn_is_an_exit_under_the_restart_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().join("gone");
+    std::fs::create_dir(&cwd).unwrap();
+    let mut spec = ServiceSpec::new("vanishing", "/bin/true");
+    spec.cwd = Some(cwd.clone());
+    spec.restart = RestartPolicy::No;
+    // Valid when checked; removed before the (current-thread) runtime runs the replica task.
+    let sup = Supervisor::start(vec![spec], fast_opts(), memory_sink()).unwrap();
+    std::fs::remove_dir(&cwd).unwrap();
+    let status = wait_status(&sup, "exit", all_exited).await;
+    assert!(
+        matches!(
+            &status[0].state,
+            ReplicaState::Exited(ExitReason::SpawnFailed(_))
+        ),
+        "{:?}",
+        status[0].state
+    );
+    assert_eq!(status[0].pid, None);
+    sup.shutdown().await;
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn start_makes_the_process_a_child_subreaper() {
+    let sup = Supervisor::start(vec![sh("a", "exit 0")], fast_opts(), memory_sink()).unwrap();
+    let mut flag: libc::c_int = 0;
+    // SAFETY: PR_GET_CHILD_SUBREAPER writes one int through the pointer, a valid local.
+    let rc = unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut flag as *mut libc::c_int) };
+    assert_eq!(rc, 0);
+    assert_eq!(
+        flag, 1,
+        "orphaned descendants would not be reparented to the supervisor"
+    );
     sup.shutdown().await;
 }
 
@@ -441,6 +598,10 @@ fn invalid_specs_are_refused_naming_the_service() {
         let got = start_error(vec![spec], fast_opts());
         assert!(got.contains(want), "got {got:?}, want {want:?}");
     }
+    let mut portless = sh("api", "true");
+    portless.args.push("${TETRAD_PORT}".into());
+    let got = start_error(vec![portless], fast_opts());
+    assert_eq!(got, "service api: refers to ${TETRAD_PORT} but has no port");
     let got = start_error(vec![sh("a", "true"), sh("a", "true")], fast_opts());
     assert_eq!(got, "service a is defined twice");
 }
