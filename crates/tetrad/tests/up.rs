@@ -33,7 +33,7 @@ fn stack(dir: &Path, services: &[(&str, u16, u32)]) -> PathBuf {
         String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nservices:\n");
     for (name, port, replicas) in services {
         yaml.push_str(&format!(
-            "  {name}:\n    command: [sh, -c, 'exec python3 -u -m http.server --bind 127.0.0.1 --directory site \"$PORT\"']\n    replicas: {replicas}\n    port: {port}\n    labels:\n      metrics.scrape: \"true\"\n"
+            "  {name}:\n    command: [python3, -u, -m, http.server, --bind, 127.0.0.1]\n    args: [--directory, site, '${{TETRAD_PORT}}']\n    replicas: {replicas}\n    port: {port}\n    labels:\n      metrics.scrape: \"true\"\n"
         ));
     }
     let file = dir.join("tetrad.yaml");

@@ -16,16 +16,16 @@ pub fn client_addr(addr: SocketAddr) -> SocketAddr {
 }
 
 /// The supervisor spec of one service, with the injected variables the service does not set:
-/// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` (`service.namespace=<project>`, plus
-/// `service.instance.id=<service>-1` when the service has one replica: the supervisor's
-/// environment is per service, not per replica), `OTEL_EXPORTER_OTLP_ENDPOINT` and
-/// `PYROSCOPE_SERVER_ADDRESS`.
+/// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` (`service.namespace=<project>,
+/// service.instance.id=<instance>`, the instance expanded per replica by the supervisor),
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` and `PYROSCOPE_SERVER_ADDRESS`.
 pub fn spec(s: &ServiceConfig, settings: &Settings) -> ServiceSpec {
     let mut env = s.env.clone();
-    let mut resource = format!("service.namespace={}", settings.project);
-    if s.replicas == 1 {
-        resource.push_str(&format!(",service.instance.id={}-1", s.name));
-    }
+    let resource = format!(
+        "service.namespace={},service.instance.id=${{{}}}",
+        settings.project,
+        collector::services::VAR_INSTANCE
+    );
     let injected = [
         ("OTEL_SERVICE_NAME", s.name.clone()),
         ("OTEL_RESOURCE_ATTRIBUTES", resource),
@@ -82,7 +82,7 @@ mod tests {
         assert_eq!(sp.env["OTEL_SERVICE_NAME"], "custom");
         assert_eq!(
             sp.env["OTEL_RESOURCE_ATTRIBUTES"],
-            "service.namespace=dev,service.instance.id=web-1"
+            "service.namespace=dev,service.instance.id=${TETRAD_INSTANCE}"
         );
         assert_eq!(
             sp.env["OTEL_EXPORTER_OTLP_ENDPOINT"],
