@@ -250,6 +250,7 @@ fn up_runs_the_server_and_the_services() {
         .find(|r| r[2] == "web-1")
         .unwrap_or_else(|| panic!("no web-1 in {rows:?}"));
     assert_eq!(web1[4], "running");
+    assert_eq!(web1[8], "up", "scraped: {rows:?}");
     let pid: u32 = web1[3].parse().unwrap();
     let live = "tetrad_service_replicas{project=\"shopapp\",service=\"web\"}";
     assert_eq!(self_metric(&base, live), Some(2.0));

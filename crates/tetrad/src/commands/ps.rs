@@ -1,5 +1,6 @@
 //! `tetrad ps`: the services of the projects registered with the server, one line per replica,
-//! like `docker compose ps`.
+//! like `docker compose ps`, with the health of each replica's metrics endpoint as the server's
+//! last scrape saw it (`up`, `down`, `unknown`; `-` when the service is not scraped).
 
 use crate::config::Settings;
 use crate::stack::specs::client_addr;
@@ -25,10 +26,12 @@ pub async fn run(settings: &Settings, only: Option<&str>) -> anyhow::Result<()> 
     if json["status"] != "success" {
         bail!("the server answered: {}", json["error"]);
     }
+    let health = scrape_health(&client, &base).await;
     let now = model::time::now_ms();
     let mut rows = vec![
         [
             "PROJECT", "SERVICE", "INSTANCE", "PID", "STATE", "RESTARTS", "PORT", "UPTIME",
+            "SCRAPE",
         ]
         .map(String::from)
         .to_vec(),
@@ -50,15 +53,22 @@ pub async fn run(settings: &Settings, only: Option<&str>) -> anyhow::Result<()> 
                         .map(|n| n.to_string())
                         .unwrap_or_else(|| "-".into())
                 };
+                let service = s["name"].as_str().unwrap_or_default();
+                let instance = r["instance"].as_str().unwrap_or_default();
+                let scrape = health
+                    .get(&(format!("{project}/{service}"), instance.to_string()))
+                    .cloned()
+                    .unwrap_or_else(|| "-".into());
                 rows.push(vec![
                     project.to_string(),
-                    s["name"].as_str().unwrap_or_default().to_string(),
-                    r["instance"].as_str().unwrap_or_default().to_string(),
+                    service.to_string(),
+                    instance.to_string(),
                     opt(&r["pid"]),
                     state.to_string(),
                     opt(&r["restarts"]),
                     opt(&r["port"]),
                     uptime,
+                    scrape,
                 ]);
             }
         }
@@ -72,6 +82,35 @@ pub async fn run(settings: &Settings, only: Option<&str>) -> anyhow::Result<()> 
     }
     print!("{}", table(&rows));
     Ok(())
+}
+
+/// Health of every active target by (scrape job, instance); empty when the targets API fails
+/// (the table then shows `-`).
+async fn scrape_health(
+    client: &reqwest::Client,
+    base: &str,
+) -> std::collections::HashMap<(String, String), String> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(resp) = client.get(format!("{base}/api/v1/targets")).send().await else {
+        return out;
+    };
+    let Ok(json) = resp.json::<serde_json::Value>().await else {
+        return out;
+    };
+    for t in json["data"]["activeTargets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let pool = t["scrapePool"].as_str().unwrap_or_default().to_string();
+        let instance = t["labels"]["instance"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let h = t["health"].as_str().unwrap_or("unknown").to_string();
+        out.insert((pool, instance), h);
+    }
+    out
 }
 
 /// Left-aligned columns separated by three spaces.
