@@ -29,7 +29,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     // `up -d` only starts a child and waits; it needs no runtime.
     if let cli::Command::Up(cli::UpArgs { detach: true }) = cli.command {
         init_logging(&settings.log_level);
-        return commands::up::detach(&settings);
+        return commands::detach::run(&settings);
     }
     if let cli::Command::Down = cli.command {
         return commands::down::run(&settings);

@@ -154,9 +154,40 @@ pub fn resolve_services(
             ),
         });
     }
-    raw.into_iter()
+    let services: Vec<ServiceConfig> = raw
+        .into_iter()
         .map(|(name, s)| resolve_one(name, s, file, dir))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    check_port_overlaps(&services, file)?;
+    Ok(services)
+}
+
+/// Two services handing out the same port would fight over it at run time; say so up front.
+fn check_port_overlaps(
+    services: &[ServiceConfig],
+    file: &Option<PathBuf>,
+) -> Result<(), ConfigError> {
+    let ranges: Vec<(&str, u32, u32)> = services
+        .iter()
+        .filter_map(|s| {
+            let (base, _) = s.port.as_ref()?;
+            let first = u32::from(*base);
+            Some((s.name.as_str(), first, first + s.replicas.max(1) - 1))
+        })
+        .collect();
+    for (i, a) in ranges.iter().enumerate() {
+        if let Some(b) = ranges[..i].iter().find(|b| a.1 <= b.2 && b.1 <= a.2) {
+            return Err(ConfigError::Invalid {
+                origin: file_name(file),
+                key: format!("services.{}.port", a.0),
+                message: format!(
+                    "ports {}..{} overlap those of service {} ({}..{})",
+                    a.1, a.2, b.0, b.1, b.2
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn file_name(file: &Option<PathBuf>) -> String {
@@ -534,5 +565,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("s.yaml:4:11: services.web.port"), "{e}");
+        let e = parse(
+            "services:\n  a:\n    command: x\n    port: 8000\n    replicas: 2\n  b:\n    command: x\n    port: 8001\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("services.b.port: ports 8001..8001 overlap those of service a (8000..8001)"),
+            "{e}"
+        );
     }
 }

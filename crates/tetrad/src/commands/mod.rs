@@ -1,5 +1,6 @@
 //! Subcommands beyond `server`: the query client and the stack commands.
 
+pub mod detach;
 pub mod down;
 pub mod ps;
 pub mod query;
