@@ -40,8 +40,9 @@ impl RunningServer {
 
 /// `tetrad server`: serves until SIGINT/SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let mut signals = StopSignals::new();
     let server = start(&settings).await?;
-    shutdown_signal().await;
+    signals.recv().await;
     server.stop().await
 }
 
@@ -343,22 +344,38 @@ fn sample(name: &str, value: f64) -> api::self_metrics::CollectedSample {
     }
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Listeners for SIGINT (Ctrl-C) and SIGTERM, installed when created: a signal that arrives
+/// before [`StopSignals::recv`] is awaited is kept, not lost to the default action (which
+/// would end the process without stopping its services).
+pub struct StopSignals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    /// Installs the listeners; must be called inside a tokio runtime.
+    pub fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        StopSignals {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
+
+    /// Waits for the next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            _ = next(&mut self.interrupt) => {},
+            _ = next(&mut self.terminate) => {},
+        }
+        tracing::info!("shutdown signal received");
+    }
 }

@@ -91,6 +91,8 @@ async fn probe(base: &str) -> bool {
 
 /// `tetrad up` in the foreground.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    // Listen before anything starts, so an early SIGTERM still stops the services.
+    let mut signals = server::StopSignals::new();
     let project = settings.project.clone();
     let me = std::process::id();
     if let Some(st) = state_file::read(&settings.data_dir, &project)?
@@ -124,7 +126,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         started_at_ms: model::time::now_ms(),
     };
     state_file::write(&settings.data_dir, &state)?;
-    let result = supervise(&settings, &base, local.as_ref(), &mut state).await;
+    let result = supervise(&settings, &base, local.as_ref(), &mut state, &mut signals).await;
     state_file::remove_if_owner(&settings.data_dir, &project, me);
     if let Some(server) = local {
         server.stop().await?;
@@ -137,6 +139,7 @@ async fn supervise(
     base: &str,
     local: Option<&server::RunningServer>,
     state: &mut UpState,
+    signals: &mut server::StopSignals,
 ) -> anyhow::Result<()> {
     let project = settings.project.clone();
     let (server_sink, shipper_task): (Arc<dyn LogSink>, _) = match local {
@@ -200,8 +203,6 @@ async fn supervise(
 
     let mut changes = supervisor.as_ref().map(|s| s.subscribe());
     let mut heartbeat = tokio::time::interval(registration::HEARTBEAT);
-    let stop = server::shutdown_signal();
-    tokio::pin!(stop);
     loop {
         let changed = async {
             match changes.as_mut() {
@@ -210,7 +211,7 @@ async fn supervise(
             }
         };
         tokio::select! {
-            _ = &mut stop => break,
+            _ = signals.recv() => break,
             ok = changed => {
                 if !ok {
                     changes = None;
@@ -230,7 +231,7 @@ async fn supervise(
         tokio::select! {
             _ = s.shutdown() => {}
             // Dropping the unfinished shutdown drops the supervisor, which SIGKILLs every group.
-            _ = server::shutdown_signal() => tracing::warn!("second signal: services killed"),
+            _ = signals.recv() => tracing::warn!("second signal: services killed"),
         }
         registrar.deregister(&project).await;
         if dropped > 0 {
