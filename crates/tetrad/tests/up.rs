@@ -436,6 +436,11 @@ fn failures_are_reported() {
     );
     assert!(err.contains("the detached tetrad up exited"), "{err}");
     assert!(!data.join("projects/broken/up.json").exists());
+    let (ok, _, err) = env.run(&["ps"]);
+    assert!(
+        !ok && err.contains("no tetrad server at http://127.0.0.1:"),
+        "{err}"
+    );
 
     let server = common::Tetrad::start(&tmp.path().join("server-data"), &[]);
     let url = format!("{}/api/v1/tetrad/projects/Bad", server.http);
@@ -460,4 +465,34 @@ fn failures_are_reported() {
     assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
     let (status, _) = http("DELETE", &url, None, b"");
     assert_eq!(status, 404);
+}
+
+/// `up -d` with its own server, then `down` right away: the services, the detached process and
+/// its server are gone, and the state file with them.
+#[test]
+fn detached_with_own_server_then_down_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = stack(&tmp.path().join("quick"), &[("web", free_ports(2), 2)]);
+    let data = tmp.path().join("data");
+    let env = Env::new(&data, &file, free_port());
+    let (ok, out, err) = env.run(&["up", "-d"]);
+    assert!(ok, "up -d: {out} {err}");
+    let st: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("projects/quick/up.json")).unwrap())
+            .unwrap();
+    assert_eq!(st["server"], "in-process");
+    let up_pid = st["pid"].as_u64().unwrap() as u32;
+    let rows = ps(&env, &[]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let (ok, out, err) = env.run(&["down"]);
+    assert!(ok, "down: {out} {err}");
+    for p in rows
+        .iter()
+        .map(|r| r[3].parse::<u32>().unwrap())
+        .chain([up_pid])
+    {
+        assert!(!group_alive(p), "process {p} survived tetrad down");
+    }
+    assert!(!data.join("projects/quick/up.json").exists());
+    assert!(common::try_http("GET", &format!("{}/-/ready", env.base()), None, b"").is_none());
 }
