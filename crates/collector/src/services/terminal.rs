@@ -43,11 +43,12 @@ pub struct TerminalSink {
     writer: Option<JoinHandle<()>>,
 }
 
-/// Padding width and colour per name.
+/// Padding width and colour per name, and the lines refused since the last accepted batch.
 #[derive(Default)]
 struct Names {
     width: usize,
     colours: HashMap<String, &'static str>,
+    skipped: u64,
 }
 
 impl TerminalSink {
@@ -157,13 +158,23 @@ impl LogSink for TerminalSink {
         }
         // The names lock also keeps concurrent batches in the order they were formatted.
         let mut names = self.names.lock();
-        let lines: Vec<String> = records.iter().map(|r| self.format(&mut names, r)).collect();
+        let mut lines = Vec::with_capacity(records.len() + 1);
+        if names.skipped > 0 {
+            // Say so when lines were left out, rather than leave an unexplained gap.
+            let width = names.width;
+            lines.push(format!(
+                "{:<width$}  | ({} lines not shown: the terminal fell behind)\n",
+                "tetrad", names.skipped
+            ));
+        }
+        lines.extend(records.iter().map(|r| self.format(&mut names, r)));
         let bytes: usize = lines.iter().map(String::len).sum();
         let full = || LogSinkError::Full {
             sink: "terminal".into(),
             limit: format!("{TERMINAL_QUEUE_BYTES} bytes queued for the terminal"),
         };
         if self.queued_bytes.load(Ordering::Relaxed) + bytes > TERMINAL_QUEUE_BYTES {
+            names.skipped += records.len() as u64;
             return Err(full());
         }
         let Some(queue) = &self.queue else {
@@ -174,9 +185,13 @@ impl LogSink for TerminalSink {
         };
         self.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
         match queue.try_send(lines) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                names.skipped = 0;
+                Ok(())
+            }
             Err(e) => {
                 self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                names.skipped += records.len() as u64;
                 Err(match e {
                     TrySendError::Full(_) => full(),
                     TrySendError::Disconnected(_) => LogSinkError::Unavailable {
@@ -355,9 +370,32 @@ mod tests {
         let err = refused.expect("push never refused");
         assert!(matches!(err, LogSinkError::Full { .. }), "{err}");
         assert!(err.to_string().contains("bytes queued"), "{err}");
-        // Unblock the writer for good so drop can write out the queue and return.
+        // Unblock the writer for good so the queue drains.
         drop(release);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while sink.push(vec![record("a-1", "after")]).is_err() {
+            assert!(std::time::Instant::now() < deadline, "queue never drained");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         drop(sink);
+    }
+
+    #[test]
+    fn refused_lines_are_announced_when_output_resumes() {
+        let out = Captured::default();
+        let sink = TerminalSink::new(Box::new(out.clone()), false).with_names(["a-1"]);
+        // Fill the budget in one refused batch: larger than the whole queue.
+        let huge = "x".repeat(TERMINAL_QUEUE_BYTES);
+        assert!(
+            sink.push(vec![record("a-1", &huge), record("a-1", "y")])
+                .is_err()
+        );
+        sink.push(vec![record("a-1", "back")]).unwrap();
+        drop(sink);
+        assert_eq!(
+            out.text(),
+            "tetrad  | (2 lines not shown: the terminal fell behind)\na-1  | back\n"
+        );
     }
 
     struct Broken;

@@ -431,17 +431,30 @@ async fn shutdown_kills_a_group_that_ignores_sigterm_and_leaves_nothing() {
 
 #[tokio::test]
 async fn an_exiting_leader_takes_its_group_along() {
-    let mut spec = sh("forker", "sleep 1000 & echo $!; exit 0");
-    spec.restart = RestartPolicy::No;
+    // The second leftover ignores SIGTERM and needs the SIGKILL after the stop timeout.
+    let scripts = [
+        ("obedient", "sleep 1000 & echo $!; exit 0"),
+        ("stubborn", "trap '' TERM; sleep 1000 & echo $!; exit 0"),
+    ];
+    let specs = scripts
+        .iter()
+        .map(|(name, script)| {
+            let mut spec = sh(name, script);
+            spec.restart = RestartPolicy::No;
+            spec
+        })
+        .collect();
     let sink = memory_sink();
-    let sup = Supervisor::start(vec![spec], fast_opts(), sink.clone()).unwrap();
+    let sup = Supervisor::start(specs, fast_opts(), sink.clone()).unwrap();
     wait_status(&sup, "exit", all_exited).await;
-    let lines = lines_of(&sink.recent(10), "forker-1", "stdout");
-    let orphan: u32 = lines[0].parse().unwrap();
-    assert!(
-        !std::path::Path::new(&format!("/proc/{orphan}")).exists(),
-        "background child {orphan} outlived its leader"
-    );
+    for (name, _) in scripts {
+        let lines = lines_of(&sink.recent(10), &format!("{name}-1"), "stdout");
+        let orphan: u32 = lines[0].parse().unwrap();
+        assert!(
+            !std::path::Path::new(&format!("/proc/{orphan}")).exists(),
+            "background child {orphan} of {name} outlived its leader"
+        );
+    }
     sup.shutdown().await;
 }
 
