@@ -42,6 +42,7 @@ fn stack(dir: &Path, services: &[(&str, u16, u32)]) -> PathBuf {
 }
 
 /// The shared flags: server ports, data dir, stack file.
+#[derive(Clone)]
 struct Env {
     http: u16,
     ports: [u16; 3],
@@ -181,13 +182,25 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
     }
 }
 
-struct KillOnDrop(Child);
+/// Stops a foreground `tetrad up` when a test fails: SIGTERM first, so its services stop too
+/// (SIGKILL would leave them running, as it would for `docker compose`).
+struct StopOnDrop(Child);
 
-impl Drop for KillOnDrop {
+impl Drop for StopOnDrop {
     fn drop(&mut self) {
         if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+            terminate(&mut self.0);
+        }
+    }
+}
+
+/// Runs `down` for detached projects when a test fails before it did.
+struct DownOnDrop(Vec<(String, Env)>);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        for (project, env) in &self.0 {
+            let _ = env.run(&["-p", project, "down"]);
         }
     }
 }
@@ -202,7 +215,7 @@ fn up_runs_the_server_and_the_services() {
     let file = stack(&dir, &[("web", web, 2), ("api", api, 2)]);
     let env = Env::new(&tmp.path().join("data"), &file, free_port());
     let base = env.base();
-    let mut up = KillOnDrop(
+    let mut up = StopOnDrop(
         env.command(&["up"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -291,9 +304,11 @@ fn detached_projects_side_by_side() {
     let base = server.http.clone();
     let data = tmp.path().join("up-data");
     let mut envs = Vec::new();
+    let mut guard = DownOnDrop(Vec::new());
     for project in ["dev", "staging"] {
         let file = stack(&tmp.path().join(project), &[("web", free_ports(2), 2)]);
         let env = Env::new(&data, &file, http_port);
+        guard.0.push((project.to_string(), env.clone()));
         let (ok, out, err) = env.run(&["-p", project, "up", "-d"]);
         assert!(ok, "up -d -p {project}: {out} {err}");
         assert!(out.contains(&format!("project {project} is up")), "{out}");
@@ -475,6 +490,7 @@ fn detached_with_own_server_then_down_at_once() {
     let file = stack(&tmp.path().join("quick"), &[("web", free_ports(2), 2)]);
     let data = tmp.path().join("data");
     let env = Env::new(&data, &file, free_port());
+    let _guard = DownOnDrop(vec![("quick".into(), env.clone())]);
     let (ok, out, err) = env.run(&["up", "-d"]);
     assert!(ok, "up -d: {out} {err}");
     let st: serde_json::Value =
