@@ -56,11 +56,30 @@ type Refusal = (u16, String);
 async fn read_push(st: &ApiState, req: Request) -> Result<PushBody, Refusal> {
     let limit = st.limits.max_push_body_bytes;
     let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let too_large = || {
         (
             413,
             format!("request body exceeds the limit of {limit} bytes (limits.max_push_body_bytes)"),
         )
+    };
+    // A declared length over the limit is refused before reading a byte of it.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // Limited reports an over-long body as `LengthLimitError`; anything else is a broken
+        // upload (client gone, bad chunking), not a size problem.
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            too_large()
+        } else {
+            (400, format!("reading the request body: {e}"))
+        }
     })?;
     let header = |name: header::HeaderName| {
         parts

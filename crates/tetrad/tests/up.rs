@@ -512,3 +512,39 @@ fn detached_with_own_server_then_down_at_once() {
     assert!(!data.join("projects/quick/up.json").exists());
     assert!(common::try_http("GET", &format!("{}/-/ready", env.base()), None, b"").is_none());
 }
+
+/// `tetrad up` killed with SIGKILL runs no cleanup; its replicas still go, told by the kernel
+/// that their parent died.
+#[test]
+fn sigkilled_up_leaves_no_replica() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("orphans");
+    let file = stack(&dir, &[("web", free_ports(2), 2)]);
+    let env = Env::new(&tmp.path().join("data"), &file, free_port());
+    let base = env.base();
+    let mut up = StopOnDrop(
+        env.command(&["up"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let pids: Vec<u32> = wait_for("both replicas serving", || {
+        common::try_http("GET", &format!("{base}/-/ready"), None, b"")?;
+        let rows = ps(&env, &[]);
+        let pids: Vec<u32> = rows
+            .iter()
+            // Scraped `up`: serving, so past its first output line (a replica killed by a
+            // broken pipe would not show what this test is about).
+            .filter(|r| r.get(4).map(String::as_str) == Some("running"))
+            .filter(|r| r.get(8).map(String::as_str) == Some("up"))
+            .filter_map(|r| r.get(3)?.parse().ok())
+            .collect();
+        (pids.len() == 2).then_some(pids)
+    });
+    up.0.kill().unwrap();
+    up.0.wait().unwrap();
+    wait_for("the orphaned replicas to exit", || {
+        pids.iter().all(|p| !group_alive(*p)).then_some(())
+    });
+}

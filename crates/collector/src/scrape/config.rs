@@ -11,23 +11,50 @@ use std::collections::{BTreeMap, HashSet};
 
 /// The `global:` section fields that concern collection.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RawGlobalConfig")]
 pub struct GlobalConfig {
     /// Default scrape interval; tetrad defaults to 15s (Prometheus: 1m).
-    #[serde(default = "default_interval")]
     pub scrape_interval: PromDuration,
-    /// Default scrape timeout, 10s.
-    #[serde(default = "default_timeout")]
+    /// Default scrape timeout: 10s, or the scrape interval when that is shorter.
     pub scrape_timeout: PromDuration,
     /// Rule evaluation interval, 15s.
-    #[serde(default = "default_interval")]
     pub evaluation_interval: PromDuration,
     /// Labels added to data sent to external systems.
-    #[serde(default)]
     pub external_labels: BTreeMap<String, String>,
     /// Accepted for compatibility; tetrad has no query log file.
-    #[serde(default)]
     pub query_log_file: Option<String>,
+}
+
+/// `global:` as written: whether `scrape_timeout` was given decides its default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGlobalConfig {
+    #[serde(default = "default_interval")]
+    scrape_interval: PromDuration,
+    #[serde(default)]
+    scrape_timeout: Option<PromDuration>,
+    #[serde(default = "default_interval")]
+    evaluation_interval: PromDuration,
+    #[serde(default)]
+    external_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    query_log_file: Option<String>,
+}
+
+impl From<RawGlobalConfig> for GlobalConfig {
+    fn from(raw: RawGlobalConfig) -> Self {
+        GlobalConfig {
+            // As Prometheus: an unset timeout is 10s, cut to the interval when that is shorter,
+            // so `scrape_interval: 1s` alone is valid; an explicit one is checked in validate().
+            scrape_timeout: raw
+                .scrape_timeout
+                .unwrap_or_else(|| default_timeout().min(raw.scrape_interval)),
+            scrape_interval: raw.scrape_interval,
+            evaluation_interval: raw.evaluation_interval,
+            external_labels: raw.external_labels,
+            query_log_file: raw.query_log_file,
+        }
+    }
 }
 
 fn default_interval() -> PromDuration {

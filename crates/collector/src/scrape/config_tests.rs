@@ -89,6 +89,16 @@ fn defaults_are_tetrads() {
     // An unset timeout is capped at a shorter interval.
     let cfgs = load("scrape_configs: [{job_name: a, scrape_interval: 5s}]").unwrap();
     assert_eq!(cfgs[0].timeout, PromDuration::from_secs(5));
+    // As Prometheus: a short global interval alone cuts the default global timeout too...
+    let cfgs = load("global: {scrape_interval: 1s}\nscrape_configs: [{job_name: a}]").unwrap();
+    assert_eq!(cfgs[0].timeout, PromDuration::from_secs(1));
+    // ...but an explicit global timeout over the interval is an error.
+    let e =
+        load("global: {scrape_interval: 1s, scrape_timeout: 2s}\nscrape_configs: []").unwrap_err();
+    assert!(
+        e.contains("global scrape timeout greater than scrape interval"),
+        "{e}"
+    );
 }
 
 #[test]
