@@ -262,6 +262,31 @@ async fn drain_readers(readers: Vec<JoinHandle<()>>) {
     }
 }
 
+/// A supervisor killed with SIGKILL runs no cleanup; so that its replicas do not outlive it,
+/// each leader asks the kernel for SIGTERM when its parent dies (Linux `PR_SET_PDEATHSIG`). The
+/// leader then stops its own children as on any shutdown.
+#[cfg(target_os = "linux")]
+fn ask_for_term_when_orphaned(cmd: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe
+    // functions (prctl, getppid, _exit), touching no memory of the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl: then nobody would send it.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ask_for_term_when_orphaned(_cmd: &mut Command) {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,28 +320,3 @@ mod tests {
         assert_eq!(secs, [1, 2, 4, 8, 16, 30, 30]);
     }
 }
-
-/// A supervisor killed with SIGKILL runs no cleanup; so that its replicas do not outlive it,
-/// each leader asks the kernel for SIGTERM when its parent dies (Linux `PR_SET_PDEATHSIG`). The
-/// leader then stops its own children as on any shutdown.
-#[cfg(target_os = "linux")]
-fn ask_for_term_when_orphaned(cmd: &mut Command) {
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe
-    // functions (prctl, getppid, _exit), touching no memory of the parent.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The parent may have died between fork and prctl: then nobody would send it.
-            if libc::getppid() != parent {
-                libc::_exit(1);
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn ask_for_term_when_orphaned(_cmd: &mut Command) {}
