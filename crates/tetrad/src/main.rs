@@ -23,6 +23,12 @@ fn main() -> std::process::ExitCode {
 fn run(cli: cli::Cli) -> anyhow::Result<()> {
     // One TLS provider for every outbound client (ring, no OpenSSL, no aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The load generator and the demo services need no stack file and log on their own terms.
+    let command = match cli.command {
+        cli::Command::Load(args) => return commands::load::main(args),
+        cli::Command::DemoService(args) => return commands::demo_service::main(args),
+        command => command,
+    };
     let settings = config::load(&cli.shared)?;
     init_logging(&settings.log_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -30,12 +36,15 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         .thread_name("tetrad")
         .build()
         .context("starting the async runtime")?;
-    match cli.command {
+    match command {
         cli::Command::Server | cli::Command::Up => runtime.block_on(server::run(settings)),
         cli::Command::Query(args) => runtime.block_on(commands::query::run(&settings, args)),
         cli::Command::Config => {
             println!("{settings:#?}");
             Ok(())
+        }
+        cli::Command::Load(_) | cli::Command::DemoService(_) => {
+            unreachable!("dispatched before the settings are loaded")
         }
     }
 }

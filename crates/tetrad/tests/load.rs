@@ -1,0 +1,211 @@
+//! `tetrad load` against the real demo services, each started as `tetrad demo-service` on free
+//! loopback ports: the summary counts every endpoint and all of 2xx, 4xx and 5xx; bad arguments
+//! are clear errors; a demo service stops gracefully on SIGTERM.
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `tetrad demo-service` process, killed (by its PID) when dropped.
+struct Service {
+    child: Child,
+    port: u16,
+}
+
+impl Service {
+    fn start(kind: &str, env: &[(&str, String)]) -> Service {
+        let port = common::free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tetrad"));
+        cmd.args(["demo-service", kind])
+            .env("PORT", port.to_string())
+            .env_remove("INVENTORY_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let child = cmd.spawn().expect("starting tetrad demo-service");
+        let service = Service { child, port };
+        service.wait_listening();
+        service
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_listening(&self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("demo service did not listen on port {}", self.port);
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The backend with an inventory behind it.
+fn demo_stack() -> (Service, Service) {
+    let inventory = Service::start("inventory", &[]);
+    let backend = Service::start("backend", &[("INVENTORY_URL", inventory.url())]);
+    (inventory, backend)
+}
+
+fn tetrad(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tetrad"))
+        .args(args)
+        .env_remove("TETRAD_FILE")
+        .output()
+        .expect("running tetrad")
+}
+
+/// The words of the summary row for `endpoint`: label, requests, 2xx, 4xx, 5xx, errors,
+/// then `status:count` pairs.
+fn row(summary: &str, endpoint: &str) -> Vec<String> {
+    summary
+        .lines()
+        .map(|line| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .find(|words| words.first().map(String::as_str) == Some(endpoint))
+        .unwrap_or_else(|| panic!("no row for {endpoint} in:\n{summary}"))
+}
+
+fn number(words: &[String], column: usize) -> u64 {
+    words
+        .get(column)
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("column {column} of {words:?} is not a number"))
+}
+
+#[test]
+fn load_covers_every_endpoint_and_status_class() {
+    let (_inventory, backend) = demo_stack();
+    let url = backend.url();
+    let out = tetrad(&["load", "50", &url, "--duration", "2s"]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{summary}\n{stderr}");
+    // About 100 requests in 2 s at 50/s: each endpoint's share of the 40-request cycle shows up.
+    let endpoints = [
+        "/",
+        "/items/{id}",
+        "/health",
+        "/slow",
+        "/fail",
+        "/error",
+        "/panic",
+    ];
+    let mut total = 0;
+    for endpoint in endpoints {
+        let words = row(&summary, endpoint);
+        let requests = number(&words, 1);
+        assert!(requests > 0, "{endpoint} was never called:\n{summary}");
+        let by_class = number(&words, 2) + number(&words, 3) + number(&words, 4);
+        assert_eq!(requests, by_class + number(&words, 5), "{words:?}");
+        total += requests;
+    }
+    let first_line = summary.lines().next().unwrap_or_default();
+    assert!(
+        first_line.starts_with(&format!("tetrad load: {total} requests to {url}")),
+        "{first_line}"
+    );
+    assert!(number(&row(&summary, "/"), 2) > 0, "no 2xx:\n{summary}");
+    assert!(number(&row(&summary, "/fail"), 3) > 0, "no 4xx:\n{summary}");
+    assert!(
+        number(&row(&summary, "/error"), 4) > 0,
+        "no 5xx:\n{summary}"
+    );
+    // The inventory's missing items come back as the backend's 404s.
+    let items = row(&summary, "/items/{id}");
+    assert!(items.iter().any(|w| w.starts_with("404:")), "{items:?}");
+    assert!(items.iter().any(|w| w.starts_with("200:")), "{items:?}");
+    for line in ["answers:", "latency ms:", "connection errors:"] {
+        assert!(summary.contains(line), "no {line:?} in:\n{summary}");
+    }
+}
+
+#[test]
+fn bad_arguments_are_named() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["load", "fast"],
+            "\"fast\" is not a number of requests per second",
+        ),
+        (&["load", "0"], "out of range"),
+        (
+            &["load", "20", "ftp://localhost:8000"],
+            "the scheme must be http or https",
+        ),
+        (&["load", "20", "http://x/?q=1"], "no query or fragment"),
+        (
+            &["load", "--duration", "soon"],
+            "\"soon\" is not a duration",
+        ),
+        (&["load", "--timeout", "0"], "must be positive"),
+        (&["load", "--max-in-flight", "0"], "max-in-flight"),
+    ];
+    for (args, expected) in cases {
+        let out = tetrad(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn nothing_listening_is_an_error() {
+    let port = common::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = tetrad(&["load", "10", &url, "--duration", "1s"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no answer from {url}")),
+        "{stderr}"
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("connection errors:"), "{summary}");
+}
+
+#[test]
+fn demo_service_stops_gracefully_on_sigterm() {
+    let (_inventory, mut backend) = demo_stack();
+    let port = backend.port;
+    // A slow request (0.5-2 s) in flight when the signal arrives still gets its answer.
+    let slow = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        std::io::Write::write_all(
+            &mut stream,
+            b"GET /slow HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n",
+        )
+        .expect("send");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    });
+    // Let the server accept the request before the signal (it then sleeps at least 500 ms).
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = backend.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    let answer = slow.join().expect("slow request thread");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("slept_ms"), "{answer}");
+    let status = backend.child.wait().expect("waiting for the backend");
+    assert!(status.success(), "{status:?}");
+}
