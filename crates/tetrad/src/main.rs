@@ -24,11 +24,12 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     // One TLS provider for every outbound client (ring, no OpenSSL, no aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
     // The load generator and the demo services need no stack file and log on their own terms.
-    let command = match cli.command {
-        cli::Command::Load(args) => return commands::load::main(args),
-        cli::Command::DemoService(args) => return commands::demo_service::main(args),
-        command => command,
-    };
+    if let cli::Command::Load(args) = cli.command {
+        return commands::load::main(args);
+    }
+    if let cli::Command::DemoService(args) = cli.command {
+        return commands::demo_service::main(args);
+    }
     let settings = config::load(&cli.shared)?;
     init_logging(&settings.log_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -36,7 +37,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         .thread_name("tetrad")
         .build()
         .context("starting the async runtime")?;
-    match command {
+    match cli.command {
         cli::Command::Server | cli::Command::Up => runtime.block_on(server::run(settings)),
         cli::Command::Query(args) => runtime.block_on(commands::query::run(&settings, args)),
         cli::Command::Config => {
