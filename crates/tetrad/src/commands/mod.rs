@@ -1,4 +1,4 @@
-//! Client subcommands that talk to a running server, the load generator and the demo services.
+//! Client subcommands that talk to a running server.
 
 pub mod demo_service;
 pub mod load;
