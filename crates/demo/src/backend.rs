@@ -135,6 +135,7 @@ async fn item(State(state): State<BackendState>, Path(raw_id): Path<String>) -> 
         Err(response) => return response,
     };
     let fingerprint = item_fingerprint(id);
+    tracing::info!(item = id, stock, "item looked up");
     Json(json!({
         "id": id,
         "name": format!("item-{id}"),
@@ -163,6 +164,7 @@ async fn fetch_stock(state: &BackendState, id: u64) -> Result<u64, Response> {
         .map_err(unreachable)?;
     let status = response.status();
     if status == reqwest::StatusCode::NOT_FOUND {
+        tracing::warn!(item = id, "item not in the inventory");
         return Err(detail(
             StatusCode::NOT_FOUND,
             format!("item {id} not found"),
