@@ -16,5 +16,5 @@ pub use config::Config;
 pub use error::{InitError, MetricsError};
 pub use http::{Exception, ExceptionType, RequestId};
 pub use ids::{SpanId, TraceId};
-pub use telemetry::Telemetry;
+pub use telemetry::{Telemetry, ensure_crypto_provider};
 pub use trace::{TracedRequest, current_span_ids, propagate};

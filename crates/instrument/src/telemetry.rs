@@ -26,6 +26,13 @@ use tracing_subscriber::layer::SubscriberExt;
 /// Connecting to the OTLP endpoint gives up after this long (then the export is retried).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Installs ring as rustls' process-wide crypto provider unless one is installed already. The
+/// workspace builds reqwest without a default provider, so a `reqwest::Client` cannot be built
+/// before this; [`Telemetry::init`] and [`Telemetry::new`] call it.
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Telemetry for one service: see the crate documentation for the whole picture.
 pub struct Telemetry {
     config: Config,
@@ -144,6 +151,7 @@ impl Telemetry {
     }
 
     fn build(config: Config) -> Result<Telemetry, InitError> {
+        ensure_crypto_provider();
         let registry = Registry::with_cardinality_limit(config.cardinality_limit);
         let http = Arc::new(HttpMetrics::register(&registry)?);
         let (sender, exporter) = match &config.otlp_endpoint {
