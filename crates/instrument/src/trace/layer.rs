@@ -220,3 +220,64 @@ pub fn span_ids(span: &tracing::Span) -> Option<(TraceId, SpanId)> {
 pub fn current_span_ids() -> Option<(TraceId, SpanId)> {
     span_ids(&tracing::Span::current())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    thread_local! {
+        static CALLS: RefCell<Vec<Option<(TraceId, SpanId)>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    const RECORDING_HOOK: SpanHook = SpanHook {
+        set: |t, s| CALLS.with(|c| c.borrow_mut().push(Some((t, s)))),
+        clear: || CALLS.with(|c| c.borrow_mut().push(None)),
+    };
+
+    #[test]
+    fn hook_follows_enter_and_exit_and_children_share_the_trace() {
+        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(None, RECORDING_HOOK));
+        tracing::subscriber::with_default(subscriber, || {
+            let parent = tracing::info_span!("parent", request_id = "r-1");
+            let parent_ids = span_ids(&parent).expect("traced");
+            let child_ids;
+            {
+                let _p = parent.enter();
+                let child = tracing::info_span!("child");
+                child_ids = span_ids(&child).expect("traced");
+                assert_eq!(child_ids.0, parent_ids.0, "same trace");
+                assert_ne!(child_ids.1, parent_ids.1);
+                let _c = child.enter();
+                assert_eq!(current_span_ids(), Some(child_ids));
+            }
+            assert_eq!(current_span_ids(), None);
+            let calls = CALLS.with(|c| c.borrow().clone());
+            assert_eq!(
+                calls,
+                vec![Some(parent_ids), Some(child_ids), Some(parent_ids), None]
+            );
+        });
+    }
+
+    #[test]
+    fn remote_parent_and_steering_fields() {
+        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(None, RECORDING_HOOK));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                "x",
+                otel.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            );
+            let (trace_id, _) = span_ids(&span).unwrap();
+            assert_eq!(
+                crate::ids::hex(&trace_id),
+                "4bf92f3577b34da6a3ce929d0e0e4736"
+            );
+            // A malformed traceparent starts a new trace.
+            let span = tracing::info_span!("y", otel.traceparent = "garbage");
+            let (other, _) = span_ids(&span).unwrap();
+            assert_ne!(other, trace_id);
+        });
+    }
+}
