@@ -1,4 +1,4 @@
-//! The HTTP middlewares, outermost first: [`access`](self) (request id, SERVER span, access
+//! The HTTP middlewares, outermost first: request access (request id, SERVER span, access
 //! line) → RED metrics → panic catcher → the application's router.
 
 pub(crate) mod access;
