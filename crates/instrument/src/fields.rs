@@ -10,9 +10,25 @@ use tracing::field::{Field, Visit};
 pub(crate) struct Fields {
     pub(crate) message: Option<String>,
     pub(crate) pairs: Vec<(&'static str, Value)>,
+    /// Keep only the `otel.*` steering fields and `request_id` (when attributes would be
+    /// thrown away anyway, because nothing is exported).
+    steering_only: bool,
 }
 
 impl Fields {
+    /// Collects only the fields that steer a span, not its attributes.
+    pub(crate) fn steering_only() -> Self {
+        Fields {
+            steering_only: true,
+            ..Fields::default()
+        }
+    }
+
+    /// Whether the field is worth converting at all.
+    fn wanted(&self, field: &Field) -> bool {
+        !self.steering_only || field.name().starts_with("otel.") || field.name() == "request_id"
+    }
+
     fn push(&mut self, field: &Field, value: Value) {
         if field.name() == "message" {
             self.message = Some(match value {
@@ -27,31 +43,52 @@ impl Fields {
 
 impl Visit for Fields {
     fn record_f64(&mut self, field: &Field, value: f64) {
+        if !self.wanted(field) {
+            return;
+        }
         self.push(field, Value::F64(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
+        if !self.wanted(field) {
+            return;
+        }
         self.push(field, Value::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
+        if !self.wanted(field) {
+            return;
+        }
         let v = i64::try_from(value).map_or_else(|_| Value::Str(value.to_string()), Value::I64);
         self.push(field, v);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
+        if !self.wanted(field) {
+            return;
+        }
         self.push(field, Value::Bool(value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
+        if !self.wanted(field) {
+            return;
+        }
         self.push(field, Value::Str(truncate(value.to_string())));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        if !self.wanted(field) {
+            return;
+        }
         self.push(field, Value::Str(truncate(value.to_string())));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if !self.wanted(field) {
+            return;
+        }
         self.push(field, Value::Str(truncate(format!("{value:?}"))));
     }
 }

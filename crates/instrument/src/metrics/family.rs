@@ -4,8 +4,8 @@
 use super::value::{Counter, Gauge, Histogram};
 use crate::error::MetricsError;
 use parking_lot::RwLock;
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -50,6 +50,9 @@ pub(crate) struct Child<V> {
     pub(crate) value: V,
 }
 
+/// Label sets by key.
+type Children<V> = HashMap<Box<[u8]>, Arc<Child<V>>>;
+
 pub(crate) struct Family<V> {
     pub(crate) name: String,
     pub(crate) help: String,
@@ -57,19 +60,38 @@ pub(crate) struct Family<V> {
     pub(crate) kind: Kind,
     limit: usize,
     /// Keyed by the label values, length-prefixed so that no two value lists share a key.
-    children: RwLock<HashMap<String, Arc<Child<V>>>>,
+    children: RwLock<Children<V>>,
     /// Whether the limit or a label-count error was already logged (once per family).
     warned: AtomicBool,
 }
 
-fn key_of(values: &[&str]) -> String {
-    let mut key = String::with_capacity(values.iter().map(|v| v.len() + 4).sum());
+fn write_key(key: &mut Vec<u8>, values: &[&str]) {
+    key.clear();
     for v in values {
-        // Writing to a String cannot fail.
-        let _ = write!(key, "{}:", v.len());
-        key.push_str(v);
+        key.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        key.extend_from_slice(v.as_bytes());
     }
-    key
+}
+
+thread_local! {
+    /// The lookup key is built here, so a lookup of an existing label set allocates nothing.
+    static KEY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` with the key of `values`.
+fn with_key<R>(values: &[&str], f: impl FnOnce(&[u8]) -> R) -> R {
+    KEY.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut key) => {
+            write_key(&mut key, values);
+            f(&key)
+        }
+        // Only when `f` itself looked up a metric on this thread; fine to allocate then.
+        Err(_) => {
+            let mut key = Vec::new();
+            write_key(&mut key, values);
+            f(&key)
+        }
+    })
 }
 
 impl<V: Value> Family<V> {
@@ -104,12 +126,15 @@ impl<V: Value> Family<V> {
                 got: values.len(),
             });
         }
-        let key = key_of(values);
-        if let Some(child) = self.children.read().get(&key) {
+        with_key(values, |key| self.get_or_insert(key, values))
+    }
+
+    fn get_or_insert(&self, key: &[u8], values: &[&str]) -> Result<V, MetricsError> {
+        if let Some(child) = self.children.read().get(key) {
             return Ok(child.value.clone());
         }
         let mut children = self.children.write();
-        if let Some(child) = children.get(&key) {
+        if let Some(child) = children.get(key) {
             return Ok(child.value.clone());
         }
         if children.len() >= self.limit {
@@ -120,7 +145,7 @@ impl<V: Value> Family<V> {
         }
         let value = V::new_for(&self.kind);
         children.insert(
-            key,
+            key.into(),
             Arc::new(Child {
                 label_values: values.iter().map(|s| s.to_string()).collect(),
                 value: value.clone(),

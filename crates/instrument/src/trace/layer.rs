@@ -48,6 +48,15 @@ impl SpanLayer {
     pub(crate) fn new(exporter: Option<SpanSender>, hook: SpanHook) -> Self {
         SpanLayer { exporter, hook }
     }
+
+    /// A field collector: attributes are only worth collecting when spans are exported.
+    fn fields(&self) -> Fields {
+        if self.exporter.is_some() {
+            Fields::default()
+        } else {
+            Fields::steering_only()
+        }
+    }
 }
 
 /// Applies recorded fields to a span: the `otel.*` steering fields and `request_id` apart,
@@ -87,7 +96,7 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let mut fields = Fields::default();
+        let mut fields = self.fields();
         attrs.record(&mut fields);
         let mut data = SpanData {
             trace_id: [0; 16],
@@ -131,7 +140,7 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let mut fields = Fields::default();
+        let mut fields = self.fields();
         values.record(&mut fields);
         if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
             // A remote parent can only be given when the span is created.
@@ -140,8 +149,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        // The access line repeats what the request span already holds.
-        if event.metadata().target() == ACCESS_TARGET {
+        // The access line repeats what the request span already holds; without an exporter,
+        // span events would be thrown away.
+        if self.exporter.is_none() || event.metadata().target() == ACCESS_TARGET {
             return;
         }
         let Some(span) = ctx.event_span(event) else {
