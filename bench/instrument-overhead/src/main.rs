@@ -1,4 +1,5 @@
-//! `instrument-overhead plain|instrumented PORT`: serves `/` and `/items/{id}` on 127.0.0.1:PORT
+//! `instrument-overhead plain|instrumented PORT`: serves `/`, `/items/{id}` (a few bytes) and
+//! `/catalog` (100 items as JSON, about 8 KB: a handler that does some work) on 127.0.0.1:PORT
 //! on one tokio worker thread, bare or wrapped by `Telemetry::instrument` (logs to stdout, no
 //! span export), so `bench/instrument.sh` can measure what the layers cost with wrk.
 
@@ -7,11 +8,38 @@ use axum::extract::Path;
 use axum::routing::get;
 use std::net::SocketAddr;
 
-fn routes() -> Router {
-    Router::new().route("/", get(|| async { "ok" })).route(
-        "/items/{id}",
-        get(|Path(id): Path<u64>| async move { format!("item {id}") }),
+#[derive(serde::Serialize)]
+struct Item {
+    id: u64,
+    name: String,
+    price_cents: u64,
+    tags: [&'static str; 2],
+}
+
+async fn catalog() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    let items: Vec<Item> = (0..100)
+        .map(|id| Item {
+            id,
+            name: format!("item number {id}"),
+            price_cents: id * 137 % 10_000,
+            tags: ["books", "sale"],
+        })
+        .collect();
+    let body = serde_json::to_string(&items).unwrap_or_default();
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
     )
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route("/", get(|| async { "ok" }))
+        .route(
+            "/items/{id}",
+            get(|Path(id): Path<u64>| async move { format!("item {id}") }),
+        )
+        .route("/catalog", get(catalog))
 }
 
 fn main() {

@@ -69,10 +69,7 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
     let request_id = incoming_request_id(request.headers()).unwrap_or_else(new_request_id);
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -85,7 +82,7 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
         .or_else(|| request.uri().host())
         .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_string());
     let span_name = match &route {
-        Some(route) => format!("{method} {route}"),
+        Some(route) => format!("{method} {}", route.as_str()),
         None => method.to_string(),
     };
     let span = {
@@ -97,7 +94,7 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
             otel.traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok()),
             otel.status_code = Empty,
             http.request.method = %method,
-            http.route = route.as_deref(),
+            http.route = route.as_ref().map(MatchedPath::as_str),
             url.path = %path,
             url.scheme = "http",
             server.address = host.as_deref(),
@@ -127,7 +124,7 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
     let (trace_id, span_id) = span_ids(&span)
         .map(|(t, s)| (hex(&t), hex(&s)))
         .unwrap_or_default();
-    let route = route.as_deref().unwrap_or(UNMATCHED_PATH);
+    let route = route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str);
     let status = status.as_u16();
     span.in_scope(|| {
         macro_rules! access_line {
@@ -135,15 +132,15 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
                 tracing::event!(
                     target: "instrument::access",
                     $level,
-                    method = %method,
-                    path = %path,
-                    route = %route,
+                    method = method.as_str(),
+                    path = path.as_str(),
+                    route,
                     status,
                     duration_ms,
-                    request_id = %request_id,
-                    trace_id = %trace_id,
-                    span_id = %span_id,
-                    client = %client,
+                    request_id = request_id.as_str(),
+                    trace_id = trace_id.as_str(),
+                    span_id = span_id.as_str(),
+                    client = client.as_str(),
                     "request"
                 )
             };

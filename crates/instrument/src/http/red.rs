@@ -125,11 +125,9 @@ pub(crate) async fn red_metrics(
     next: Next,
 ) -> Response {
     let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string());
-    let path = route.as_deref().unwrap_or(UNMATCHED_PATH);
+    // MatchedPath shares its text: cloning it does not copy the route.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let path = route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str);
     m.requests.with(&[method, path]).inc();
     let gauge = m.in_progress.with(&[method, path]);
     gauge.inc();

@@ -39,10 +39,11 @@ fn level_name(level: &Level) -> &'static str {
 const IDS: [&str; 3] = ["request_id", "trace_id", "span_id"];
 
 /// Writes an event's fields as logfmt pairs straight into `rest`, the message apart since it
-/// goes first.
+/// goes first. Non-text values are formatted into one reused scratch buffer.
 struct LineVisitor<'a> {
     rest: &'a mut String,
     message: &'a mut String,
+    scratch: String,
     has_ids: [bool; 3],
 }
 
@@ -59,11 +60,13 @@ impl LineVisitor<'_> {
         push_pair(self.rest, name, value);
     }
 
-    fn formatted(&mut self, field: &Field, value: &dyn std::fmt::Display) {
-        let mut text = String::new();
+    fn formatted(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
         // Writing to a String cannot fail.
-        let _ = write!(text, "{value}");
-        self.pair(field, &text);
+        let _ = scratch.write_fmt(value);
+        self.pair(field, &scratch);
+        self.scratch = scratch;
     }
 }
 
@@ -73,29 +76,27 @@ impl Visit for LineVisitor<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.formatted(field, &value);
+        self.formatted(field, format_args!("{value}"));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.formatted(field, &value);
+        self.formatted(field, format_args!("{value}"));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.formatted(field, &value);
+        self.formatted(field, format_args!("{value}"));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.formatted(field, &value);
+        self.pair(field, if value { "true" } else { "false" });
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.formatted(field, &value);
+        self.formatted(field, format_args!("{value}"));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let mut text = String::new();
-        let _ = write!(text, "{value:?}");
-        self.pair(field, &text);
+        self.formatted(field, format_args!("{value:?}"));
     }
 }
 
@@ -109,6 +110,7 @@ where
         let mut visitor = LineVisitor {
             rest: &mut rest,
             message: &mut message,
+            scratch: String::new(),
             has_ids: [false; 3],
         };
         event.record(&mut visitor);

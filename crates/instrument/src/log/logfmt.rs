@@ -12,10 +12,13 @@ pub(crate) fn push_pair(out: &mut String, key: &str, value: &str) {
     }
     out.push_str(key);
     out.push('=');
+    // Bytes, not chars, for speed; only a 0xC2 byte (the lead of every C1 control character,
+    // U+0080..U+009F) calls for a look at the chars.
     let needs_quotes = value.is_empty()
         || value
-            .chars()
-            .any(|c| c == ' ' || c == '=' || c == '"' || c == '\\' || c.is_control());
+            .bytes()
+            .any(|b| b <= b' ' || b == b'=' || b == b'"' || b == b'\\' || b == 0x7f)
+        || (value.as_bytes().contains(&0xc2) && value.chars().any(char::is_control));
     if !needs_quotes {
         out.push_str(value);
         return;
@@ -86,6 +89,11 @@ mod tests {
             s,
             r#"a=plain/path-1.5 b="two words" c="" d="x=\"y\"\\" e="line\nbreak\u{7}""#
         );
+        // A C1 control character (lead byte 0xC2) is escaped; other 0xC2 chars are kept as is.
+        let mut s = String::new();
+        push_pair(&mut s, "f", "caf\u{e9}\u{85}");
+        push_pair(&mut s, "g", "\u{a0}ok");
+        assert_eq!(s, "f=\"caf\u{e9}\\u{85}\" g=\u{a0}ok");
     }
 
     #[test]
