@@ -1,5 +1,8 @@
 //! The demo backend: the routes the dashboard and `tetrad load` are built around (see
-//! [`crate::BACKEND_ROUTES`] for what each one exercises).
+//! [`crate::BACKEND_ROUTES`] for what each one exercises). Instrumented with the `instrument`
+//! crate: the inventory call goes out with [`instrument::propagate`] (a CLIENT span and the W3C
+//! `traceparent`), `/panic` raises an [`instrument::Exception`], and item lookups are counted in
+//! a custom metric, `demo_item_lookups_total{result}`.
 
 use crate::cpu_work::item_fingerprint;
 use crate::inventory::invalid_id;
@@ -10,6 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use instrument::metrics::{Counter, Registry};
+use instrument::{Exception, ExceptionType, Telemetry};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
@@ -61,7 +66,8 @@ impl BackendConfig {
     }
 }
 
-/// What the backend's handlers share: the inventory client and the `/fail` cycle.
+/// What the backend's handlers share: the inventory client, the `/fail` cycle and the lookup
+/// counters.
 #[derive(Debug, Clone)]
 pub struct BackendState {
     inner: Arc<Inner>,
@@ -72,14 +78,33 @@ struct Inner {
     client: reqwest::Client,
     inventory_url: String,
     fail_turn: AtomicU64,
+    lookups: Lookups,
+}
+
+/// `demo_item_lookups_total` by result, resolved once so handlers only increment.
+#[derive(Debug)]
+struct Lookups {
+    found: Counter,
+    missing: Counter,
+    failed: Counter,
 }
 
 impl BackendState {
-    /// Builds the HTTP client for the inventory calls.
-    pub fn new(config: BackendConfig) -> Result<BackendState, DemoError> {
-        // reqwest is built without a bundled TLS provider; the process picks ring once. A second
-        // install fails harmlessly when one is already there.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+    /// Builds the HTTP client for the inventory calls and registers the demo's own metric in
+    /// `metrics` (the registry the instrumented router serves on `/metrics`).
+    pub fn new(config: BackendConfig, metrics: &Registry) -> Result<BackendState, DemoError> {
+        // reqwest is built without a bundled TLS provider: one must be installed first.
+        instrument::ensure_crypto_provider();
+        let lookups = metrics.counter(
+            "demo_item_lookups_total",
+            "Item lookups by result: found, missing (404 from the inventory) or failed.",
+            &["result"],
+        )?;
+        let lookups = Lookups {
+            found: lookups.with(&["found"]),
+            missing: lookups.with(&["missing"]),
+            failed: lookups.with(&["failed"]),
+        };
         let client = reqwest::Client::builder()
             .timeout(config.inventory_timeout)
             .build()?;
@@ -88,12 +113,14 @@ impl BackendState {
                 client,
                 inventory_url: config.inventory_url,
                 fail_turn: AtomicU64::new(0),
+                lookups,
             }),
         })
     }
 }
 
-/// The backend's routes (without `/metrics`, which the instrumentation adds).
+/// The backend's routes, bare: `/metrics` and the request layers come from
+/// [`Telemetry::instrument`].
 pub fn backend_router(state: BackendState) -> Router {
     Router::new()
         .route("/", get(root))
@@ -108,14 +135,20 @@ pub fn backend_router(state: BackendState) -> Router {
         .with_state(state)
 }
 
-/// Serves [`backend_router`] on `listener` until `shutdown` completes (graceful stop).
+/// Serves the instrumented [`backend_router`] on `listener` until `shutdown` completes, lets
+/// the requests in flight finish, then flushes the telemetry's last spans.
 pub async fn serve_backend(
     listener: TcpListener,
     config: BackendConfig,
+    telemetry: Telemetry,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
-    let state = BackendState::new(config)?;
-    serve_router(listener, backend_router(state), shutdown).await
+    let state = BackendState::new(config, telemetry.metrics())?;
+    let router = telemetry.instrument(backend_router(state));
+    let served = serve_router(listener, router, shutdown).await;
+    // Flush even when serving failed: the spans of what was served are still worth having.
+    telemetry.shutdown().await;
+    served
 }
 
 fn detail(status: StatusCode, text: String) -> Response {
@@ -131,8 +164,18 @@ async fn item(State(state): State<BackendState>, Path(raw_id): Path<String>) -> 
         return invalid_id(&raw_id);
     };
     let stock = match fetch_stock(&state, id).await {
-        Ok(stock) => stock,
-        Err(response) => return response,
+        Ok(stock) => {
+            state.inner.lookups.found.inc();
+            stock
+        }
+        Err(response) => {
+            let lookups = &state.inner.lookups;
+            match response.status() {
+                StatusCode::NOT_FOUND => lookups.missing.inc(),
+                _ => lookups.failed.inc(),
+            }
+            return response;
+        }
     };
     let fingerprint = item_fingerprint(id);
     tracing::info!(item = id, stock, "item looked up");
@@ -149,16 +192,18 @@ async fn item(State(state): State<BackendState>, Path(raw_id): Path<String>) -> 
 async fn fetch_stock(state: &BackendState, id: u64) -> Result<u64, Response> {
     let url = format!("{}/stock/{id}", state.inner.inventory_url);
     let unreachable = |e: reqwest::Error| {
-        tracing::warn!(error = %e, "inventory call failed");
-        detail(
+        tracing::error!(error = %e, "inventory call failed");
+        let mut response = detail(
             StatusCode::BAD_GATEWAY,
             format!("inventory unreachable: {e}"),
-        )
+        );
+        // A caught exception: counted in http_exceptions_total like an uncaught one.
+        response
+            .extensions_mut()
+            .insert(ExceptionType::new("InventoryUnavailable"));
+        response
     };
-    let response = state
-        .inner
-        .client
-        .get(&url)
+    let response = instrument::propagate(state.inner.client.get(&url))
         .send()
         .await
         .map_err(unreachable)?;
@@ -226,7 +271,8 @@ async fn fail(State(state): State<BackendState>) -> Response {
 }
 
 async fn panic() -> Response {
-    panic!("/panic called: panicking on purpose");
+    // Caught by the instrumentation: a 500, counted under this type like an uncaught exception.
+    Exception::new("DemoPanic", "/panic called: panicking on purpose").raise()
 }
 
 async fn health() -> Json<Value> {

@@ -14,6 +14,9 @@ pub enum DemoError {
     /// The HTTP client for outgoing calls could not be built.
     #[error("building the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// A demo metric could not be registered.
+    #[error("registering the demo's metrics: {0}")]
+    Metrics(#[from] instrument::MetricsError),
     /// Binding, accepting or serving failed.
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use instrument::Telemetry;
 use serde_json::json;
 use std::future::Future;
 use std::time::Duration;
@@ -16,7 +17,8 @@ use tokio::net::TcpListener;
 /// Jitter bounds in milliseconds: enough to make the downstream span visible in a trace.
 const JITTER_MS: (u64, u64) = (1, 20);
 
-/// The inventory's routes: `/stock/{id}`, `/health`, `/openapi.json`.
+/// The inventory's routes, bare: `/stock/{id}`, `/health`, `/openapi.json`; `/metrics` and the
+/// request layers come from [`Telemetry::instrument`].
 pub fn inventory_router() -> Router {
     Router::new()
         .route("/stock/{id}", get(stock))
@@ -24,12 +26,17 @@ pub fn inventory_router() -> Router {
         .route("/openapi.json", get(openapi))
 }
 
-/// Serves [`inventory_router`] on `listener` until `shutdown` completes (graceful stop).
+/// Serves the instrumented [`inventory_router`] on `listener` until `shutdown` completes, lets
+/// the requests in flight finish, then flushes the telemetry's last spans.
 pub async fn serve_inventory(
     listener: TcpListener,
+    telemetry: Telemetry,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DemoError> {
-    serve_router(listener, inventory_router(), shutdown).await
+    let router = telemetry.instrument(inventory_router());
+    let served = serve_router(listener, router, shutdown).await;
+    telemetry.shutdown().await;
+    served
 }
 
 /// Whether the inventory carries an item: every id except multiples of 7.

@@ -91,6 +91,14 @@ pub const BACKEND_ROUTES: &[RouteDoc] = &[
     },
     RouteDoc {
         method: "GET",
+        path: "/metrics",
+        summary: "Prometheus metrics (text 0.0.4, or OpenMetrics with exemplars when asked).",
+        description: "What tetrad scrapes: request counts, durations, sizes, exceptions.",
+        path_params: &[],
+        responses: &[(200, "The exposition.")],
+    },
+    RouteDoc {
+        method: "GET",
         path: "/openapi.json",
         summary: "This API as an OpenAPI 3.0 document.",
         description: "Read by the /docs page.",
@@ -128,6 +136,14 @@ pub const INVENTORY_ROUTES: &[RouteDoc] = &[
         description: "What a supervisor or load balancer polls.",
         path_params: &[],
         responses: &[(200, "The service is up.")],
+    },
+    RouteDoc {
+        method: "GET",
+        path: "/metrics",
+        summary: "Prometheus metrics (text 0.0.4, or OpenMetrics with exemplars when asked).",
+        description: "What tetrad scrapes: request counts, durations, sizes, exceptions.",
+        path_params: &[],
+        responses: &[(200, "The exposition.")],
     },
     RouteDoc {
         method: "GET",

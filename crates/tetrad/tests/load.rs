@@ -130,6 +130,9 @@ fn load_covers_every_endpoint_and_status_class() {
         number(&row(&summary, "/error"), 4) > 0,
         "no 5xx:\n{summary}"
     );
+    // The panic is caught by the instrumentation: a 500, not a dropped connection.
+    let panics = row(&summary, "/panic");
+    assert_eq!(number(&panics, 4), number(&panics, 1), "{panics:?}");
     // The inventory's missing items come back as the backend's 404s.
     let items = row(&summary, "/items/{id}");
     assert!(items.iter().any(|w| w.starts_with("404:")), "{items:?}");

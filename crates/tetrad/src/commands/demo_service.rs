@@ -1,8 +1,11 @@
 //! `tetrad demo-service backend|inventory [--port N]` (hidden): runs one of the demo services
 //! from the `demo` crate, the way `tetrad demo` and stack files start them. The port comes from
 //! `--port` or `PORT` (what a supervisor hands each replica), the inventory's address from
-//! `--inventory-url` or `INVENTORY_URL`. SIGTERM or Ctrl-C stops accepting, lets the requests in
-//! flight finish, and exits 0.
+//! `--inventory-url` or `INVENTORY_URL`. Telemetry follows the OpenTelemetry variables
+//! (`OTEL_SERVICE_NAME`, default `backend` or `inventory`; `OTEL_EXPORTER_OTLP_ENDPOINT`;
+//! `OTEL_RESOURCE_ATTRIBUTES`) and `RUST_LOG`; logfmt lines go to stdout, where a supervisor
+//! collects them. SIGTERM or Ctrl-C stops accepting, lets the requests in flight finish,
+//! flushes the last spans and exits 0.
 
 use super::signal::stop_signal;
 use anyhow::Context;
@@ -37,7 +40,7 @@ pub struct DemoServiceArgs {
 
 /// Runs the service until SIGTERM or Ctrl-C.
 pub fn main(args: DemoServiceArgs) -> anyhow::Result<()> {
-    init_logging();
+    quiet_exception_panics();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("demo")
@@ -57,27 +60,39 @@ async fn run(args: DemoServiceArgs) -> anyhow::Result<()> {
         DemoServiceKind::Backend => Some(demo::BackendConfig::new(&args.inventory_url)?),
         DemoServiceKind::Inventory => None,
     };
+    let name = match args.service {
+        DemoServiceKind::Backend => "backend",
+        DemoServiceKind::Inventory => "inventory",
+    };
+    // Installs the process' `tracing` subscriber: logfmt on stdout, spans exported over OTLP.
+    let telemetry = instrument::Telemetry::init(instrument::Config::from_env(name))
+        .context("setting up telemetry")?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
-    let name = format!("{:?}", args.service).to_lowercase();
-    tracing::info!(service = %name, %addr, "demo service listening");
+    tracing::info!(service = name, %addr, "demo service listening");
     match backend_config {
-        Some(config) => demo::serve_backend(listener, config, stop_signal()).await?,
-        None => demo::serve_inventory(listener, stop_signal()).await?,
+        Some(config) => demo::serve_backend(listener, config, telemetry, stop_signal()).await?,
+        None => demo::serve_inventory(listener, telemetry, stop_signal()).await?,
     }
-    tracing::info!(service = %name, "demo service stopped");
+    // The subscriber outlives the telemetry's exporter: this line is still written.
+    tracing::info!(service = name, "demo service stopped");
     Ok(())
 }
 
-/// Plain log lines on stdout, where a supervisor collects a service's output.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .with_ansi(false)
-        .with_target(false)
-        .try_init();
+/// `/panic` raises an [`instrument::Exception`] on purpose, and the instrumentation already logs
+/// it as one logfmt error line with the request's trace; the default hook would add a
+/// multi-line message (and a backtrace under `RUST_BACKTRACE`) to the service's log for each.
+/// Other panics still get the default report.
+fn quiet_exception_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .payload()
+            .downcast_ref::<instrument::Exception>()
+            .is_none()
+        {
+            default_hook(info);
+        }
+    }));
 }
