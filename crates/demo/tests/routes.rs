@@ -370,10 +370,18 @@ async fn shutdown_finishes_a_request_in_flight() {
         },
     ));
     let slow = tokio::spawn(get_json_owned(format!("http://{backend_addr}/slow")));
-    let (status, _) = get_json(&format!("http://{backend_addr}/health")).await;
-    assert_eq!(status, 200);
-    // Give the slow request time to be accepted (it then sleeps at least 500 ms).
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Wait until the slow request is being served, not still queued for accept.
+    let in_progress = "http_requests_in_progress{method=\"GET\",path=\"/slow\"} 1";
+    let mut polls = 0;
+    while !metrics_text(&format!("http://{backend_addr}"))
+        .await
+        .lines()
+        .any(|l| l == in_progress)
+    {
+        polls += 1;
+        assert!(polls < 3000, "the slow request never showed as in progress");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let _ = stop.send(());
     let (status, body) = slow.await.expect("slow request task");
     assert_eq!(status, 200);

@@ -92,6 +92,30 @@ fn number(words: &[String], column: usize) -> u64 {
         .unwrap_or_else(|| panic!("column {column} of {words:?} is not a number"))
 }
 
+/// A GET over a fresh connection; the whole answer, headers included.
+fn http_get(port: u16, path: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n");
+    std::io::Write::write_all(&mut stream, request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+/// Waits until the service reports a request to `route` in progress (its in-progress gauge),
+/// so a signal sent next finds it being served rather than still queued for accept.
+fn wait_in_progress(port: u16, route: &str) {
+    let series = format!("http_requests_in_progress{{method=\"GET\",path=\"{route}\"}} 1");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if http_get(port, "/metrics").lines().any(|l| l == series) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("no request to {route} in progress on port {port}");
+}
+
 #[test]
 fn load_covers_every_endpoint_and_status_class() {
     let (_inventory, backend) = demo_stack();
@@ -190,19 +214,8 @@ fn demo_service_stops_gracefully_on_sigterm() {
     let (_inventory, mut backend) = demo_stack();
     let port = backend.port;
     // A slow request (0.5-2 s) in flight when the signal arrives still gets its answer.
-    let slow = std::thread::spawn(move || {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        std::io::Write::write_all(
-            &mut stream,
-            b"GET /slow HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n",
-        )
-        .expect("send");
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        answer
-    });
-    // Let the server accept the request before the signal (it then sleeps at least 500 ms).
-    std::thread::sleep(Duration::from_millis(200));
+    let slow = std::thread::spawn(move || http_get(port, "/slow"));
+    wait_in_progress(port, "/slow");
     let pid = backend.child.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status();
     assert!(killed.is_ok_and(|s| s.success()), "kill -TERM {pid}");
