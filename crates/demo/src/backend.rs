@@ -4,8 +4,8 @@
 //! `traceparent`), `/panic` raises an [`instrument::Exception`], and item lookups are counted in
 //! a custom metric, `demo_item_lookups_total{result}`.
 
+use crate::answers::{detail, invalid_id};
 use crate::cpu_work::item_fingerprint;
-use crate::inventory::invalid_id;
 use crate::routes::BACKEND_ROUTES;
 use crate::{DemoError, docs_page, openapi_document, random::Rng, serve_router};
 use axum::extract::{Path, State};
@@ -149,10 +149,6 @@ pub async fn serve_backend(
     // Flush even when serving failed: the spans of what was served are still worth having.
     telemetry.shutdown().await;
     served
-}
-
-fn detail(status: StatusCode, text: String) -> Response {
-    (status, Json(json!({ "detail": text }))).into_response()
 }
 
 async fn root() -> Json<Value> {

@@ -1,6 +1,7 @@
 //! The inventory service: the second hop of `/items/{id}`. It answers the stock of an item after
 //! a little jitter, and has no stock for ids divisible by 7, so the backend's 404 path is real.
 
+use crate::answers::{detail, invalid_id};
 use crate::routes::INVENTORY_ROUTES;
 use crate::{DemoError, openapi_document, random::Rng, serve_router};
 use axum::extract::Path;
@@ -56,22 +57,9 @@ async fn stock(Path(raw_id): Path<String>) -> Response {
     let jitter = Rng::seeded().in_range(JITTER_MS.0, JITTER_MS.1);
     tokio::time::sleep(Duration::from_millis(jitter)).await;
     if !has_item(id) {
-        let detail = format!("no stock for item {id}");
-        return (StatusCode::NOT_FOUND, Json(json!({ "detail": detail }))).into_response();
+        return detail(StatusCode::NOT_FOUND, format!("no stock for item {id}"));
     }
     Json(json!({ "id": id, "stock": stock_level(id) })).into_response()
-}
-
-/// 422 with a message naming the bad id, as FastAPI answers a path parameter of the wrong type.
-pub(crate) fn invalid_id(raw_id: &str) -> Response {
-    // The id is echoed back; cap it so a huge path cannot make a huge answer.
-    let shown: String = raw_id.chars().take(64).collect();
-    let detail = format!("item id must be a non-negative integer, got {shown:?}");
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({ "detail": detail })),
-    )
-        .into_response()
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -44,6 +44,7 @@
 
 #![warn(missing_docs)]
 
+mod answers;
 mod backend;
 mod cpu_work;
 mod docs_page;
