@@ -12,7 +12,13 @@
 //!   snapshotter ([`ApiState::with_snapshotter`]), else "admin APIs disabled" (503);
 //! - push receivers (`/api/v1/write`, OTLP HTTP `/v1/metrics`) that hand bodies to the
 //!   `collector` crate;
-//! - `/metrics`, tetrad's own metrics, and `/-/healthy`, `/-/ready`.
+//! - `/metrics`, tetrad's own metrics, and `/-/healthy`, `/-/ready`;
+//! - the project registry of `tetrad up` under `/api/v1/tetrad/projects` (see [`projects`]):
+//!   registered services' replicas become scrape targets labelled `project`, `service`,
+//!   `instance`;
+//! - Loki's push API, `POST /loki/api/v1/push` (JSON, optionally gzip) into a `logs::LogSink`,
+//!   and `GET /api/v1/tetrad/logs`, the recent records of the in-memory sink (see
+//!   [`loki_push`]).
 //!
 //! Every error becomes a response in exactly one place: `impl IntoResponse for ApiError`.
 
@@ -20,7 +26,10 @@
 
 pub mod error;
 pub mod json;
+pub mod loki_push;
 pub mod params;
+pub mod projects;
+mod projects_http;
 mod prometheus;
 mod push;
 mod selector;
@@ -107,6 +116,12 @@ pub struct ApiState {
     pub otlp: collector::otlp::OtlpConfig,
     /// Cumulative state of OTLP delta sums, shared by the HTTP and gRPC receivers.
     pub otlp_delta: Arc<collector::otlp::DeltaState>,
+    /// Where pushed log records go (`POST /loki/api/v1/push`); `None` refuses pushes.
+    pub log_sink: Option<Arc<dyn logs::LogSink>>,
+    /// The in-memory ring `GET /api/v1/tetrad/logs` reads; `None` disables that route.
+    pub recent_logs: Option<Arc<logs::MemoryLogSink>>,
+    /// Projects registered by `tetrad up` (see [`projects`]).
+    pub projects: Arc<projects::ProjectRegistry>,
     query_slots: Arc<Semaphore>,
     push_slots: Arc<Semaphore>,
 }
@@ -149,6 +164,9 @@ impl ApiState {
             self_metrics,
             scrape: None,
             snapshotter: None,
+            projects: Arc::new(projects::ProjectRegistry::new()),
+            log_sink: None,
+            recent_logs: None,
             remote_write,
             query_slots: slots,
             push_slots,
@@ -163,6 +181,23 @@ impl ApiState {
 }
 
 impl ApiState {
+    /// Serves `/api/v1/tetrad/projects` from this registry.
+    pub fn with_projects(mut self, p: Arc<projects::ProjectRegistry>) -> Self {
+        self.projects = p;
+        self
+    }
+
+    /// Sends pushed log records to `sink`, and serves `/api/v1/tetrad/logs` from `recent`.
+    pub fn with_logs(
+        mut self,
+        sink: Arc<dyn logs::LogSink>,
+        recent: Option<Arc<logs::MemoryLogSink>>,
+    ) -> Self {
+        self.log_sink = Some(sink);
+        self.recent_logs = recent;
+        self
+    }
+
     /// Serves `/api/v1/admin/tsdb/snapshot` with this snapshot writer.
     pub fn with_snapshotter(mut self, s: Arc<dyn tsdb::Snapshottable>) -> Self {
         self.snapshotter = Some(s);
@@ -177,5 +212,9 @@ pub fn otlp_http_router(state: ApiState) -> axum::Router {
 
 /// The router with every route of this crate.
 pub fn router(state: ApiState) -> axum::Router {
-    prometheus::routes().merge(push::routes()).with_state(state)
+    prometheus::routes()
+        .merge(push::routes())
+        .merge(projects_http::routes())
+        .merge(loki_push::routes())
+        .with_state(state)
 }

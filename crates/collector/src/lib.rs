@@ -14,6 +14,8 @@
 //!   target state for `/api/v1/targets`.
 //! - [`otlp`]: OTLP metrics over HTTP ([`otlp::receive_http`]) and gRPC
 //!   ([`otlp::OtlpMetricsService`]), translated to Prometheus series as Prometheus does.
+//! - [`services`]: the supervisor of `tetrad up`: runs a stack's services as process groups,
+//!   restarts them by policy, and turns their stdout/stderr into log records for a `LogSink`.
 //!
 //! Semantics follow Prometheus 2.42 and are checked against it: a test runs the real binary,
 //! which scrapes the same endpoints as [`scrape::ScrapeManager`] (label sets must be equal) and
@@ -31,6 +33,7 @@ mod http_client;
 pub mod otlp;
 pub mod remote_write;
 pub mod scrape;
+pub mod services;
 
 pub use http_client::ensure_crypto_provider;
 

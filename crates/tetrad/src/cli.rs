@@ -51,8 +51,13 @@ pub struct SharedArgs {
 pub enum Command {
     /// The server alone: collect, store, query.
     Server,
-    /// The server with the stack file's settings (services come with the app-side work).
-    Up,
+    /// The stack file's services, supervised like `docker compose up`, with a server (started
+    /// here unless one answers at --http-addr).
+    Up(UpArgs),
+    /// The services of the projects registered with the server.
+    Ps,
+    /// Stops the project's `tetrad up` (started with `up -d` or in another terminal).
+    Down,
     /// Evaluates a PromQL query against a running server and prints the result.
     Query(QueryArgs),
     /// Checks a stack file and prints the settings in force.
@@ -62,6 +67,13 @@ pub enum Command {
     /// Runs one demo service (backend or inventory); used by `tetrad demo` and stack files.
     #[command(hide = true)]
     DemoService(crate::commands::demo_service::DemoServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Run in the background; output goes to <data-dir>/projects/<project>/up.log.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
 }
 
 #[derive(Debug, Args)]

@@ -63,6 +63,9 @@ pub struct RawFile {
     pub scrape_configs: Vec<collector::scrape::ScrapeConfig>,
     /// Whether tetrad scrapes its own `/metrics` (default true).
     pub self_scrape: Option<bool>,
+    /// Services `tetrad up` supervises, compose-like.
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, crate::stack_services::RawService>,
 }
 
 /// `retention:` per signal.
@@ -143,6 +146,8 @@ pub struct Settings {
     pub global: collector::scrape::GlobalConfig,
     pub scrape_configs: Vec<collector::scrape::ScrapeConfig>,
     pub self_scrape: bool,
+    /// The stack file's `services:`, validated.
+    pub services: Vec<crate::stack_services::ServiceConfig>,
 }
 
 /// When the WAL is fsynced.
@@ -274,7 +279,7 @@ fn bytes_size(v: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
-fn resolve(
+pub(crate) fn resolve(
     args: &SharedArgs,
     raw: RawFile,
     file: Option<PathBuf>,
@@ -327,11 +332,18 @@ fn resolve(
             message: e.message.clone(),
         });
     }
-    let project = args
-        .project
-        .clone()
-        .or(raw.project)
-        .unwrap_or_else(|| default_project(file.as_deref()));
+    let project = match (&args.project, raw.project) {
+        (Some(p), _) => checked_project(p, flag_origin("project"))?,
+        (None, Some(p)) => checked_project(&p, file_name(&file))?,
+        (None, None) => default_project(file.as_deref()),
+    };
+    let stack_dir = file
+        .as_ref()
+        .and_then(|f| std::fs::canonicalize(f).ok())
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let services = crate::stack_services::resolve_services(raw.services, &file, &stack_dir)?;
     Ok(Settings {
         http_addr: addr(
             &args.http_addr,
@@ -385,18 +397,58 @@ fn resolve(
         global: raw.global.unwrap_or_default(),
         scrape_configs: raw.scrape_configs,
         self_scrape: raw.self_scrape.unwrap_or(true),
+        services,
         file,
     })
 }
 
-/// The project name when none is given: the stack file's folder name, like compose.
+/// The project name when none is given: the stack file's folder name, normalised like compose
+/// (lowercase; only `a-z`, `0-9`, `_` and `-` kept; must start with a letter or digit).
 fn default_project(file: Option<&Path>) -> String {
     let dir = file
         .and_then(|f| std::fs::canonicalize(f).ok())
         .and_then(|f| f.parent().map(Path::to_path_buf))
         .or_else(|| std::env::current_dir().ok());
-    dir.and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_lowercase()))
-        .unwrap_or_else(|| "default".into())
+    dir.and_then(|d| {
+        d.file_name()
+            .map(|n| normalise_project(&n.to_string_lossy()))
+    })
+    .filter(|n| !n.is_empty())
+    .unwrap_or_else(|| "default".into())
+}
+
+/// Compose's normalisation of a folder name into a project name.
+pub fn normalise_project(name: &str) -> String {
+    let kept: String = name
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    kept.trim_start_matches(['_', '-'])
+        .chars()
+        .take(63)
+        .collect()
+}
+
+/// An explicit project name must already be in normal form (compose refuses others too).
+fn checked_project(name: &str, origin: String) -> Result<String, ConfigError> {
+    if !name.is_empty() && normalise_project(name) == name {
+        Ok(name.to_string())
+    } else {
+        Err(ConfigError::Invalid {
+            origin,
+            key: "project".into(),
+            message: format!(
+                "{name:?} is not a valid project name (1 to 63 lowercase letters, digits, '_' or '-', starting with a letter or digit)"
+            ),
+        })
+    }
+}
+
+fn file_name(file: &Option<PathBuf>) -> String {
+    file.as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "<stack file>".into())
 }
 
 #[cfg(test)]
@@ -467,5 +519,19 @@ mod tests {
         assert_eq!(bytes_size("1GiB"), Some(1 << 30));
         assert_eq!(bytes_size("12"), Some(12));
         assert_eq!(bytes_size("1XB"), None);
+    }
+
+    #[test]
+    fn project_names() {
+        assert_eq!(normalise_project("My App.v2"), "myappv2");
+        assert_eq!(normalise_project("_x-Y"), "x-y");
+        let args = SharedArgs {
+            project: Some("Dev".into()),
+            ..Default::default()
+        };
+        let e = resolve(&args, RawFile::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--project / TETRAD_PROJECT: project:"), "{e}");
     }
 }

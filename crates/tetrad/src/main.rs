@@ -5,6 +5,8 @@ mod cli;
 mod commands;
 mod config;
 mod server;
+mod stack;
+mod stack_services;
 
 use anyhow::Context;
 use clap::Parser;
@@ -31,6 +33,14 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         return commands::demo_service::main(args);
     }
     let settings = config::load(&cli.shared)?;
+    // `up -d` only starts a child and waits; it needs no runtime.
+    if let cli::Command::Up(cli::UpArgs { detach: true }) = cli.command {
+        init_logging(&settings.log_level);
+        return commands::detach::run(&settings);
+    }
+    if let cli::Command::Down = cli.command {
+        return commands::down::run(&settings);
+    }
     init_logging(&settings.log_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -38,7 +48,14 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     match cli.command {
-        cli::Command::Server | cli::Command::Up => runtime.block_on(server::run(settings)),
+        cli::Command::Server => runtime.block_on(server::run(settings)),
+        cli::Command::Up(_) => runtime.block_on(commands::up::run(settings)),
+        cli::Command::Ps => {
+            // Without an explicit -p, every project is listed.
+            let only = cli.shared.project.as_deref();
+            runtime.block_on(commands::ps::run(&settings, only))
+        }
+        cli::Command::Down => commands::down::run(&settings),
         cli::Command::Query(args) => runtime.block_on(commands::query::run(&settings, args)),
         cli::Command::Config => {
             println!("{settings:#?}");

@@ -1,16 +1,56 @@
 //! `tetrad server`: opens the stores, builds the engines and receivers, serves the APIs, and on
 //! SIGINT/SIGTERM stops accepting, finishes in-flight requests and flushes what was acknowledged.
+//!
+//! [`start`] binds every listener and serves in a background task, returning a
+//! [`RunningServer`] whose project registry and log sink `tetrad up` uses directly when it runs
+//! the server in its own process; [`run`] is `start` plus waiting for a signal.
 
 use crate::config::{Settings, WalFsync};
 use anyhow::Context;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsServiceServer;
 use std::future::IntoFuture;
 use std::sync::Arc;
+use std::time::Duration;
 
+/// Records the in-memory log sink keeps (the stand-in for the log store).
+const RECENT_LOG_RECORDS: usize = 100_000;
+/// Bytes the in-memory log sink keeps.
+const RECENT_LOG_BYTES: usize = 64 << 20;
+/// How often projects whose heartbeat expired are dropped.
+const EXPIRE_EVERY: Duration = Duration::from_secs(1);
+
+/// A server serving in the background.
+pub struct RunningServer {
+    /// The registry of `tetrad up` projects.
+    pub projects: Arc<api::projects::ProjectRegistry>,
+    /// Where log records go.
+    pub log_sink: Arc<dyn logs::LogSink>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, finishes in-flight requests, marks scraped series stale and syncs the
+    /// WAL.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.context("the server task failed")?
+    }
+}
+
+/// `tetrad server`: serves until SIGINT/SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let mut signals = StopSignals::new();
+    let server = start(&settings).await?;
+    signals.recv().await;
+    server.stop().await
+}
+
+/// Opens the stores, binds every listener and serves in a background task.
+pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
-    let db = Arc::new(open_tsdb(&settings)?);
+    let db = Arc::new(open_tsdb(settings)?);
     let engine = promql::Engine::new(promql::EngineOptions {
         lookback_delta_ms: settings.query_lookback_ms,
         max_samples: settings.query_max_samples,
@@ -34,30 +74,35 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         db.clone(),
         build_info(),
         limits,
-        registry,
+        registry.clone(),
     );
     let scrape = Arc::new(collector::scrape::ScrapeManager::new(db.clone()));
     let mut scrape_configs = settings.scrape_configs.clone();
     if settings.self_scrape {
-        scrape_configs.push(self_scrape_config(&settings)?);
+        scrape_configs.push(self_scrape_config(settings)?);
     }
     scrape
         .apply_config(&settings.global, &scrape_configs)
         .map_err(|e| anyhow::anyhow!("scrape_configs: {}: {}", e.key, e.message))?;
+    // Registered projects' targets are scraped alongside the file's jobs.
+    let projects = Arc::new(api::projects::ProjectRegistry::with_scrape(
+        scrape.clone(),
+        settings.global.clone(),
+        scrape_configs,
+    ));
+    projects.register_metrics(&registry);
+    let recent_logs = Arc::new(logs::MemoryLogSink::new(
+        RECENT_LOG_RECORDS,
+        RECENT_LOG_BYTES,
+    ));
+    register_log_metrics(&registry, &recent_logs);
+    let log_sink: Arc<dyn logs::LogSink> = recent_logs.clone();
     // The admin snapshot API is on by default (Prometheus needs --web.enable-admin-api).
     let state = state
         .with_scrape_manager(scrape.clone())
-        .with_snapshotter(db.clone());
-
-    // One shutdown signal for every listener.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
+        .with_snapshotter(db.clone())
+        .with_projects(projects.clone())
+        .with_logs(log_sink.clone(), Some(recent_logs));
 
     let http = bind(settings.http_addr, "http_addr").await?;
     let otlp_http = bind(settings.otlp_http_addr, "otlp_http_addr").await?;
@@ -69,42 +114,86 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         data_dir = %settings.data_dir.display(),
         "tetrad listening"
     );
-    let otlp_service = collector::otlp::OtlpMetricsService::new(
-        db.clone(),
-        state.otlp_delta.clone(),
-        state.otlp.limits.clone(),
-    );
-    let grpc = tonic::transport::Server::builder()
-        .add_service(
-            MetricsServiceServer::new(otlp_service)
-                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
-                .max_decoding_message_size(settings.max_push_body_bytes),
-        )
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(otlp_grpc),
-            stopped(stop_rx.clone()),
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(expire_projects(projects.clone(), stop_rx.clone()));
+    let max_push_body_bytes = settings.max_push_body_bytes;
+    let task = tokio::spawn(async move {
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let otlp_service = collector::otlp::OtlpMetricsService::new(
+            db.clone(),
+            state.otlp_delta.clone(),
+            state.otlp.limits.clone(),
         );
-    let otlp_app = api::otlp_http_router(state.clone());
-    let app = api::router(state);
-    let (http_res, otlp_res, grpc_res) = tokio::join!(
-        axum::serve(http, app)
-            .with_graceful_shutdown(stopped(stop_rx.clone()))
-            .into_future(),
-        axum::serve(otlp_http, otlp_app)
-            .with_graceful_shutdown(stopped(stop_rx.clone()))
-            .into_future(),
-        grpc,
+        let grpc = tonic::transport::Server::builder()
+            .add_service(
+                MetricsServiceServer::new(otlp_service)
+                    .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+                    .max_decoding_message_size(max_push_body_bytes),
+            )
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(otlp_grpc),
+                stopped(stop_rx.clone()),
+            );
+        let otlp_app = api::otlp_http_router(state.clone());
+        let app = api::router(state);
+        let (http_res, otlp_res, grpc_res) = tokio::join!(
+            axum::serve(http, app)
+                .with_graceful_shutdown(stopped(stop_rx.clone()))
+                .into_future(),
+            axum::serve(otlp_http, otlp_app)
+                .with_graceful_shutdown(stopped(stop_rx.clone()))
+                .into_future(),
+            grpc,
+        );
+        http_res.context("serving HTTP")?;
+        otlp_res.context("serving OTLP/HTTP")?;
+        grpc_res.context("serving OTLP/gRPC")?;
+        // Final scrapes end with stale markers, as when Prometheus stops a target.
+        scrape.stop();
+        // Everything acknowledged is already in the WAL; fsync so the batch policy's window is
+        // closed too before the process exits.
+        db.sync().context("syncing the metrics WAL at shutdown")?;
+        tracing::info!("shut down");
+        Ok(())
+    });
+    Ok(RunningServer {
+        projects,
+        log_sink,
+        stop: stop_tx,
+        task,
+    })
+}
+
+/// Drops projects whose `tetrad up` stopped sending heartbeats.
+async fn expire_projects(
+    projects: Arc<api::projects::ProjectRegistry>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(EXPIRE_EVERY);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => { projects.expire(); }
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// `tetrad_log_records_received_total`: records that reached the in-memory log sink.
+fn register_log_metrics(registry: &api::self_metrics::Registry, sink: &Arc<logs::MemoryLogSink>) {
+    let sink = Arc::downgrade(sink);
+    let name = "tetrad_log_records_received_total";
+    registry.register_collector(
+        name,
+        "counter",
+        "Log records received (supervised services and Loki push).",
+        move || {
+            sink.upgrade()
+                .map(|s| vec![sample(name, s.stats().received_total as f64)])
+                .unwrap_or_default()
+        },
     );
-    http_res.context("serving HTTP")?;
-    otlp_res.context("serving OTLP/HTTP")?;
-    grpc_res.context("serving OTLP/gRPC")?;
-    // Final scrapes end with stale markers, as when Prometheus stops a target.
-    scrape.stop();
-    // Everything acknowledged is already in the WAL; fsync so the batch policy's window is
-    // closed too before the process exits.
-    db.sync().context("syncing the metrics WAL at shutdown")?;
-    tracing::info!("shut down");
-    Ok(())
 }
 
 async fn bind(addr: std::net::SocketAddr, key: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -255,21 +344,38 @@ fn sample(name: &str, value: f64) -> api::self_metrics::CollectedSample {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Listeners for SIGINT (Ctrl-C) and SIGTERM, installed when created: a signal that arrives
+/// before [`StopSignals::recv`] is awaited is kept, not lost to the default action (which
+/// would end the process without stopping its services).
+pub struct StopSignals {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    /// Installs the listeners; must be called inside a tokio runtime.
+    pub fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        StopSignals {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
+
+    /// Waits for the next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) {
+        async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            _ = next(&mut self.interrupt) => {},
+            _ = next(&mut self.terminate) => {},
+        }
+        tracing::info!("shutdown signal received");
+    }
 }
