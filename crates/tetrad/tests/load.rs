@@ -1,6 +1,8 @@
 //! `tetrad load` against the real demo services, each started as `tetrad demo-service` on free
 //! loopback ports: the summary counts every endpoint and all of 2xx, 4xx and 5xx; bad arguments
-//! are clear errors; a demo service stops gracefully on SIGTERM.
+//! are clear errors; a demo service stops gracefully on SIGTERM; and the demo stack run by
+//! `tetrad up` under load ends up in the server's metrics, every endpoint labelled with its
+//! project, service and instance.
 
 mod common;
 
@@ -38,14 +40,19 @@ impl Service {
     }
 
     fn wait_listening(&self) {
+        Service::wait_for_port(self.port);
+    }
+
+    /// Waits until something listens on `port` (at most 60 s).
+    fn wait_for_port(port: u16) {
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+        while start.elapsed() < Duration::from_secs(60) {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("demo service did not listen on port {}", self.port);
+        panic!("nothing listens on port {port}");
     }
 }
 
@@ -224,4 +231,160 @@ fn demo_service_stops_gracefully_on_sigterm() {
     assert!(answer.contains("slept_ms"), "{answer}");
     let status = backend.child.wait().expect("waiting for the backend");
     assert!(status.success(), "{status:?}");
+}
+
+/// Stops `tetrad up` with SIGTERM (so it stops its services) and returns how it exited.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("tetrad up did not exit within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A foreground `tetrad up`, stopped with SIGTERM when a test fails before it did.
+struct Up(Child);
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            terminate(&mut self.0);
+        }
+    }
+}
+
+/// The `path` label of every `http_requests_total` series of one demo instance.
+fn scraped_paths(base: &str, service: &str, instance: &str) -> Vec<String> {
+    let selector = format!(
+        "http_requests_total{{project=\"loadtest\",service=\"{service}\",instance=\"{instance}\"}}"
+    );
+    let data = common::query(base, &selector, common::now_ms());
+    let mut paths: Vec<String> = data["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["metric"]["path"].as_str().map(str::to_string))
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn the_demo_stack_under_up_is_scraped_per_endpoint() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (backend, inventory) = (common::free_port(), common::free_port());
+    let tetrad_bin = env!("CARGO_BIN_EXE_tetrad");
+    // The binary's path as a YAML double-quoted string (Rust's debug quoting is compatible).
+    let yaml = format!(
+        r#"global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+services:
+  inventory:
+    command: [{tetrad_bin:?}, demo-service, inventory]
+    port: {inventory}
+    labels: {{metrics.scrape: "true"}}
+  backend:
+    command: [{tetrad_bin:?}, demo-service, backend]
+    env: {{INVENTORY_URL: "http://127.0.0.1:{inventory}"}}
+    port: {backend}
+    labels: {{metrics.scrape: "true"}}
+"#
+    );
+    let file = tmp.path().join("tetrad.yaml");
+    std::fs::write(&file, yaml).expect("writing the stack file");
+    let http = common::free_port();
+    let base = format!("http://127.0.0.1:{http}");
+    let child = Command::new(tetrad_bin)
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("-f")
+        .arg(&file)
+        .args([
+            "-p",
+            "loadtest",
+            "--http-addr",
+            &format!("127.0.0.1:{http}"),
+        ])
+        .args([
+            "--otlp-grpc-addr",
+            &format!("127.0.0.1:{}", common::free_port()),
+        ])
+        .args([
+            "--otlp-http-addr",
+            &format!("127.0.0.1:{}", common::free_port()),
+        ])
+        .args([
+            "--pyroscope-addr",
+            &format!("127.0.0.1:{}", common::free_port()),
+        ])
+        .arg("up")
+        .env_remove("TETRAD_FILE")
+        .env_remove("TETRAD_PROJECT")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting tetrad up");
+    let mut up = Up(child);
+    Service::wait_for_port(backend);
+
+    let out = tetrad(&[
+        "load",
+        "50",
+        &format!("http://127.0.0.1:{backend}"),
+        "--duration",
+        "2s",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Every endpoint of the mix, by route template, scraped from the backend's replica.
+    let want = [
+        "/",
+        "/error",
+        "/fail",
+        "/health",
+        "/items/{id}",
+        "/panic",
+        "/slow",
+    ];
+    let start = Instant::now();
+    loop {
+        let paths = scraped_paths(&base, "backend", "backend-1");
+        if want.iter().all(|w| paths.iter().any(|p| p == w)) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "endpoints scraped so far: {paths:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let start = Instant::now();
+    while !scraped_paths(&base, "inventory", "inventory-1").contains(&"/stock/{id}".to_string()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "inventory never scraped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let status = terminate(&mut up.0);
+    assert!(status.success(), "{status:?}");
+    assert!(
+        TcpStream::connect(("127.0.0.1", backend)).is_err(),
+        "the backend still listens after tetrad up stopped"
+    );
 }
