@@ -173,6 +173,59 @@ fn load_covers_every_endpoint_and_status_class() {
     }
 }
 
+/// The number after `label` in the summary.
+fn count_after(summary: &str, label: &str) -> u64 {
+    summary
+        .split(label)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in:\n{summary}"))
+}
+
+#[test]
+fn full_slots_are_skipped_and_slow_answers_time_out() {
+    let (_inventory, backend) = demo_stack();
+    let url = backend.url();
+    // One slot: while the mix's first /slow (0.5-2 s, 8th request) runs, every tick is skipped.
+    let out = tetrad(&[
+        "load",
+        "50",
+        &url,
+        "--duration",
+        "1s",
+        "--max-in-flight",
+        "1",
+    ]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{summary}");
+    let skipped = count_after(&summary, "skipped (in-flight limit reached):");
+    assert!(skipped > 0, "{summary}");
+    let sent = count_after(&summary, "tetrad load:");
+    let rows: u64 = [
+        "/",
+        "/items/{id}",
+        "/health",
+        "/slow",
+        "/fail",
+        "/error",
+        "/panic",
+    ]
+    .iter()
+    .map(|e| number(&row(&summary, e), 1))
+    .sum();
+    assert_eq!(rows, sent, "{summary}");
+
+    // A timeout shorter than /slow's sleep: its requests end as timeouts, not answers.
+    let out = tetrad(&["load", "50", &url, "--duration", "1s", "--timeout", "100ms"]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{summary}");
+    let slow = row(&summary, "/slow");
+    assert!(number(&slow, 1) > 0, "{slow:?}");
+    assert_eq!(number(&slow, 5), number(&slow, 1), "{slow:?}");
+    assert!(summary.contains("(timeout "), "{summary}");
+}
+
 #[test]
 fn bad_arguments_are_named() {
     let cases: &[(&[&str], &str)] = &[
