@@ -41,6 +41,14 @@ fn incoming_request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The host of a `Host` header value: `example.com:8080` → `example.com`, `[::1]:80` → `::1`.
+fn host_without_port(host: &str) -> &str {
+    match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(bracketed),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    }
+}
+
 /// Handles the request id, the SERVER span and the access line around `inner`.
 pub(crate) async fn access<F, Fut>(mut request: Request, inner: F) -> Response
 where
@@ -62,7 +70,7 @@ where
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| request.uri().host())
-        .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_string());
+        .map(|h| host_without_port(h).to_string());
     let span_name = match &route {
         Some(route) => format!("{method} {}", route.as_str()),
         None => method.to_string(),
@@ -134,4 +142,30 @@ where
         }
     });
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_without_port("example.com:8080"), "example.com");
+        assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(host_without_port("[::1]:80"), "::1");
+        assert_eq!(host_without_port("[::1]"), "::1");
+    }
+
+    #[test]
+    fn incoming_ids() {
+        let mut h = HeaderMap::new();
+        assert_eq!(incoming_request_id(&h), None);
+        h.insert(CORRELATION_ID_HEADER, HeaderValue::from_static("corr"));
+        assert_eq!(incoming_request_id(&h).as_deref(), Some("corr"));
+        h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("req"));
+        assert_eq!(incoming_request_id(&h).as_deref(), Some("req"));
+        // An unusable X-Request-Id falls back to X-Correlation-ID.
+        h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
+        assert_eq!(incoming_request_id(&h).as_deref(), Some("corr"));
+    }
 }
