@@ -227,9 +227,10 @@ impl Telemetry {
         &self.dispatch
     }
 
-    /// Adds the metrics route (`config.metrics_path`, unless empty) and the layers, outermost
-    /// first: request access → metrics → panic catcher → `router`. Layers apply to every route
-    /// and to the fallback. Serve with
+    /// Adds the metrics route (`config.metrics_path`, unless empty; the router must not have
+    /// one there already) and the layers, outermost first: request access → metrics → panic
+    /// catcher → `router`. The layers apply to the routes and the fallback the router has now,
+    /// so call this last, once every route is added. Serve with
     /// `into_make_service_with_connect_info::<SocketAddr>()` to get the `client` log field.
     pub fn instrument<S>(&self, router: Router<S>) -> Router<S>
     where
