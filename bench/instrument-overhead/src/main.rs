@@ -70,7 +70,7 @@ fn main() {
         let (app, telemetry) = match mode.as_str() {
             "plain" => (routes(), None),
             "instrumented" => {
-                let config = instrument::Config::new("bench");
+                let config = instrument::Config::from_env("bench");
                 let telemetry = instrument::Telemetry::init(config).map_err(|e| e.to_string())?;
                 (telemetry.instrument(routes()), Some(telemetry))
             }

@@ -200,6 +200,8 @@ mod tests {
         assert_ne!(new_span_id(), new_span_id());
         let r = new_request_id();
         assert_eq!(r.len(), 36);
-        assert_eq!(r.matches('-').count(), 4);
+        let groups: Vec<usize> = r.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(r.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
     }
 }

@@ -3,9 +3,8 @@
 
 use crate::config::Config;
 use crate::error::InitError;
-use crate::http::access::{AccessState, access};
-use crate::http::panic::catch_panic;
-use crate::http::red::{HttpMetrics, red_metrics};
+use crate::http::red::HttpMetrics;
+use crate::http::{LayerState, middleware};
 use crate::ids::{hex, new_trace_id};
 use crate::log::LogfmtLayer;
 use crate::metrics::{Registry, negotiate};
@@ -37,7 +36,7 @@ pub fn ensure_crypto_provider() {
 pub struct Telemetry {
     config: Config,
     registry: Registry,
-    http: Arc<HttpMetrics>,
+    http: Arc<LayerState>,
     dispatch: Dispatch,
     global: bool,
     exporter: Mutex<Option<ExporterHandle>>,
@@ -140,6 +139,11 @@ impl Telemetry {
         tracing::dispatcher::set_global_default(telemetry.dispatch.clone())
             .map_err(|_| InitError::SubscriberAlreadySet)?;
         telemetry.global = true;
+        // Requests run under the global dispatcher: no need to set it per request.
+        telemetry.http = Arc::new(LayerState {
+            metrics: telemetry.http.metrics.clone(),
+            dispatch: None,
+        });
         Ok(telemetry)
     }
 
@@ -153,7 +157,7 @@ impl Telemetry {
     fn build(config: Config) -> Result<Telemetry, InitError> {
         ensure_crypto_provider();
         let registry = Registry::with_cardinality_limit(config.cardinality_limit);
-        let http = Arc::new(HttpMetrics::register(&registry)?);
+        let metrics = HttpMetrics::register(&registry)?;
         let (sender, exporter) = match &config.otlp_endpoint {
             Some(configured) => {
                 let endpoint = endpoint(configured, &config)?;
@@ -192,11 +196,15 @@ impl Telemetry {
             .with(filter(&config)?)
             .with(SpanLayer::new(sender, PROFILING_HOOK))
             .with(LogfmtLayer::new(config.log_writer.clone()));
+        let dispatch = Dispatch::new(subscriber);
         Ok(Telemetry {
             config,
             registry,
-            http,
-            dispatch: Dispatch::new(subscriber),
+            http: Arc::new(LayerState {
+                metrics,
+                dispatch: Some(dispatch.clone()),
+            }),
+            dispatch,
             global: false,
             exporter: Mutex::new(exporter),
         })
@@ -219,9 +227,10 @@ impl Telemetry {
         &self.dispatch
     }
 
-    /// Adds the metrics route (`config.metrics_path`, unless empty) and the layers, outermost
-    /// first: request access → metrics → panic catcher → `router`. Layers apply to every route
-    /// and to the fallback. Serve with
+    /// Adds the metrics route (`config.metrics_path`, unless empty; the router must not have
+    /// one there already) and the layers, outermost first: request access → metrics → panic
+    /// catcher → `router`. The layers apply to the routes and the fallback the router has now,
+    /// so call this last, once every route is added. Serve with
     /// `into_make_service_with_connect_info::<SocketAddr>()` to get the `client` log field.
     pub fn instrument<S>(&self, router: Router<S>) -> Router<S>
     where
@@ -244,16 +253,10 @@ impl Telemetry {
                 }),
             )
         };
-        let access_state = Arc::new(AccessState {
-            dispatch: (!self.global).then(|| self.dispatch.clone()),
-        });
-        router
-            .layer(axum::middleware::from_fn(catch_panic))
-            .layer(axum::middleware::from_fn_with_state(
-                self.http.clone(),
-                red_metrics,
-            ))
-            .layer(axum::middleware::from_fn_with_state(access_state, access))
+        router.layer(axum::middleware::from_fn_with_state(
+            self.http.clone(),
+            middleware,
+        ))
     }
 
     /// Sends the spans still queued, waiting at most `config.shutdown_timeout`. Returns whether

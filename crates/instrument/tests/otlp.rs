@@ -346,3 +346,124 @@ async fn an_unreachable_collector_never_blocks_requests() {
         "{metrics}"
     );
 }
+
+/// A receiver that refuses the first `failures` exports, then keeps what it gets.
+#[derive(Clone, Default)]
+struct Flaky {
+    failures_left: Arc<Mutex<u32>>,
+    inner: Receiver,
+}
+
+#[tonic::async_trait]
+impl TraceService for Flaky {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        {
+            let mut left = self.failures_left.lock();
+            if *left > 0 {
+                *left -= 1;
+                return Err(tonic::Status::unavailable("warming up"));
+            }
+        }
+        self.inner.export(request).await
+    }
+}
+
+/// A receiver that never answers.
+#[derive(Clone, Default)]
+struct Stuck;
+
+#[tonic::async_trait]
+impl TraceService for Stuck {
+    async fn export(
+        &self,
+        _request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        std::future::pending().await
+    }
+}
+
+async fn serve_trace_service<T: TraceService>(service: T) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(service))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await
+            .unwrap();
+    });
+    format!("http://{addr}")
+}
+
+async fn metrics_text(client: &reqwest::Client, url: &str) -> String {
+    client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn failed_exports_are_retried() {
+    let flaky = Flaky {
+        failures_left: Arc::new(Mutex::new(2)),
+        inner: Receiver::default(),
+    };
+    let endpoint = serve_trace_service(flaky.clone()).await;
+    let (t, _) = telemetry("retrying", &endpoint);
+    let url = serve(t.instrument(Router::new().route("/", get(|| async { "ok" })))).await;
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        client.get(format!("{url}/")).send().await.unwrap();
+    }
+    assert!(t.shutdown().await, "flushed");
+    assert_eq!(*flaky.failures_left.lock(), 0, "both refusals were seen");
+    let names: Vec<String> = flaky
+        .inner
+        .spans()
+        .into_iter()
+        .map(|(_, s)| s.name)
+        .collect();
+    assert_eq!(names, ["GET /", "GET /", "GET /"]);
+    let metrics = metrics_text(&client, &url).await;
+    assert!(
+        metrics.contains("instrument_spans_exported_total 3\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_and_counts() {
+    let endpoint = serve_trace_service(Stuck).await;
+    let (writer, _log) = LogWriter::memory();
+    let mut config = Config::new("stuck")
+        .with_otlp_endpoint(&endpoint)
+        .with_log_writer(writer);
+    // The exporter takes one span, then hangs on the receiver; two more fit in the queue.
+    config.span_queue_capacity = 2;
+    config.export_batch_size = 1;
+    config.export_timeout = std::time::Duration::from_secs(600);
+    config.shutdown_timeout = std::time::Duration::from_millis(10);
+    let t = Telemetry::new(config).unwrap();
+    let url = serve(t.instrument(Router::new().route("/", get(|| async { "ok" })))).await;
+    let client = reqwest::Client::new();
+    for _ in 0..20 {
+        let r = client.get(format!("{url}/")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let metrics = metrics_text(&client, &url).await;
+    let dropped: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("instrument_spans_dropped_total{reason=\"queue_full\"} "))
+        .unwrap_or_else(|| panic!("no queue_full count in\n{metrics}"))
+        .parse()
+        .unwrap();
+    assert!(dropped >= 17.0, "dropped {dropped} of 20 spans");
+    assert!(!t.shutdown().await, "a stuck receiver cannot be flushed");
+}

@@ -8,16 +8,14 @@
 use super::red::UNMATCHED_PATH;
 use crate::ids::{hex, new_request_id};
 use crate::trace::span_ids;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::Response;
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 use tracing::field::Empty;
-use tracing::instrument::WithSubscriber;
-use tracing::{Dispatch, Instrument};
 
 /// The response header (and accepted request header) carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -29,12 +27,6 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// The request id of the current request, in the request's extensions for handlers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
-
-/// What the access middleware needs: the telemetry's dispatcher (when it is not the global
-/// one, requests are traced and logged through it).
-pub(crate) struct AccessState {
-    pub(crate) dispatch: Option<Dispatch>,
-}
 
 fn incoming_request_id(headers: &HeaderMap) -> Option<String> {
     [REQUEST_ID_HEADER, CORRELATION_ID_HEADER]
@@ -49,22 +41,20 @@ fn incoming_request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-pub(crate) async fn access(
-    State(state): State<Arc<AccessState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match &state.dispatch {
-        Some(dispatch) => {
-            access_traced(request, next)
-                .with_subscriber(dispatch.clone())
-                .await
-        }
-        None => access_traced(request, next).await,
+/// The host of a `Host` header value: `example.com:8080` → `example.com`, `[::1]:80` → `::1`.
+fn host_without_port(host: &str) -> &str {
+    match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(bracketed),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
     }
 }
 
-async fn access_traced(mut request: Request, next: Next) -> Response {
+/// Handles the request id, the SERVER span and the access line around `inner`.
+pub(crate) async fn access<F, Fut>(mut request: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let start = Instant::now();
     let request_id = incoming_request_id(request.headers()).unwrap_or_else(new_request_id);
     let method = request.method().clone();
@@ -80,7 +70,7 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| request.uri().host())
-        .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_string());
+        .map(|h| host_without_port(h).to_string());
     let span_name = match &route {
         Some(route) => format!("{method} {}", route.as_str()),
         None => method.to_string(),
@@ -108,7 +98,7 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
         .extensions_mut()
         .insert(RequestId(request_id.clone()));
 
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let mut response = inner(request).instrument(span.clone()).await;
 
     let status = response.status();
     span.record("http.response.status_code", i64::from(status.as_u16()));
@@ -152,4 +142,30 @@ async fn access_traced(mut request: Request, next: Next) -> Response {
         }
     });
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_without_port("example.com:8080"), "example.com");
+        assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(host_without_port("[::1]:80"), "::1");
+        assert_eq!(host_without_port("[::1]"), "::1");
+    }
+
+    #[test]
+    fn incoming_ids() {
+        let mut h = HeaderMap::new();
+        assert_eq!(incoming_request_id(&h), None);
+        h.insert(CORRELATION_ID_HEADER, HeaderValue::from_static("corr"));
+        assert_eq!(incoming_request_id(&h).as_deref(), Some("corr"));
+        h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("req"));
+        assert_eq!(incoming_request_id(&h).as_deref(), Some("req"));
+        // An unusable X-Request-Id falls back to X-Correlation-ID.
+        h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
+        assert_eq!(incoming_request_id(&h).as_deref(), Some("corr"));
+    }
 }

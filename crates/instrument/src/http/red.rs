@@ -7,11 +7,11 @@ use crate::error::MetricsError;
 use crate::metrics::{CounterVec, Gauge, GaugeVec, HistogramVec, Registry};
 use crate::trace::current_span_ids;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use http_body::Body as _;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -29,6 +29,7 @@ pub const SIZE_BUCKETS: [f64; 6] = [100.0, 1e3, 1e4, 1e5, 1e6, 1e7];
 pub const UNMATCHED_PATH: &str = "<unmatched>";
 
 /// The HTTP metric families.
+#[derive(Clone)]
 pub(crate) struct HttpMetrics {
     requests: CounterVec,
     responses: CounterVec,
@@ -119,11 +120,12 @@ fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-pub(crate) async fn red_metrics(
-    State(m): State<Arc<HttpMetrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Counts, times and sizes the request around `inner`.
+pub(crate) async fn red_metrics<F, Fut>(m: &HttpMetrics, request: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let method = method_label(request.method());
     // MatchedPath shares its text: cloning it does not copy the route.
     let route = request.extensions().get::<MatchedPath>().cloned();
@@ -146,7 +148,7 @@ pub(crate) async fn red_metrics(
     };
 
     let start = Instant::now();
-    let response = next.run(request).await;
+    let response = inner(request).await;
     let elapsed = start.elapsed().as_secs_f64();
 
     let status = response.status();
