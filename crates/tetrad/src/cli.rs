@@ -62,6 +62,11 @@ pub enum Command {
     Query(QueryArgs),
     /// Checks a stack file and prints the settings in force.
     Config,
+    /// Sends a steady mix of requests to the demo backend (normal, 4xx, 5xx, slow).
+    Load(crate::commands::load::LoadArgs),
+    /// Runs one demo service (backend or inventory); used by `tetrad demo` and stack files.
+    #[command(hide = true)]
+    DemoService(crate::commands::demo_service::DemoServiceArgs),
 }
 
 #[derive(Debug, Args)]

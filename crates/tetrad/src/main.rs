@@ -25,6 +25,13 @@ fn main() -> std::process::ExitCode {
 fn run(cli: cli::Cli) -> anyhow::Result<()> {
     // One TLS provider for every outbound client (ring, no OpenSSL, no aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The load generator and the demo services need no stack file and log on their own terms.
+    if let cli::Command::Load(args) = cli.command {
+        return commands::load::main(args);
+    }
+    if let cli::Command::DemoService(args) = cli.command {
+        return commands::demo_service::main(args);
+    }
     let settings = config::load(&cli.shared)?;
     // `up -d` only starts a child and waits; it needs no runtime.
     if let cli::Command::Up(cli::UpArgs { detach: true }) = cli.command {
@@ -53,6 +60,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Config => {
             println!("{settings:#?}");
             Ok(())
+        }
+        cli::Command::Load(_) | cli::Command::DemoService(_) => {
+            unreachable!("dispatched before the settings are loaded")
         }
     }
 }

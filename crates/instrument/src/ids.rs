@@ -1,0 +1,207 @@
+//! Identifiers: W3C trace and span ids, the `traceparent` header, and request ids.
+//!
+//! Random ids come from a per-thread SplitMix64 generator seeded from std's randomly keyed
+//! hasher, the clock and a process-wide counter: unpredictable enough for correlation ids
+//! (they are not secrets) and cheap, without a dependency.
+
+use std::cell::Cell;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A W3C trace id: 16 bytes, never all zero.
+pub type TraceId = [u8; 16];
+/// A W3C span id: 8 bytes, never all zero.
+pub type SpanId = [u8; 8];
+
+/// Lowercase hex of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
+}
+
+fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, pair) in s.as_bytes().chunks_exact(2).enumerate() {
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        out[i] = (digit(pair[0])? << 4) | digit(pair[1])?;
+    }
+    Some(out)
+}
+
+static SEED_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static RNG: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(SEED_COUNTER.fetch_add(1, Ordering::Relaxed));
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.write_u128(nanos);
+    h.finish()
+}
+
+fn next_u64() -> u64 {
+    RNG.with(|state| {
+        // SplitMix64.
+        let s = state.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        state.set(s);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
+}
+
+/// A new random trace id.
+pub fn new_trace_id() -> TraceId {
+    loop {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&next_u64().to_be_bytes());
+        id[8..].copy_from_slice(&next_u64().to_be_bytes());
+        if id != [0; 16] {
+            return id;
+        }
+    }
+}
+
+/// A new random span id.
+pub fn new_span_id() -> SpanId {
+    loop {
+        let id = next_u64().to_be_bytes();
+        if id != [0; 8] {
+            return id;
+        }
+    }
+}
+
+/// A new request id: 32 random hex digits in the 8-4-4-4-12 layout of a UUID.
+pub fn new_request_id() -> String {
+    let h = hex(&new_trace_id());
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// The remote parent of a request: what a W3C `traceparent` header carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpanContext {
+    /// The trace id.
+    pub trace_id: TraceId,
+    /// The span id of the caller's span.
+    pub span_id: SpanId,
+    /// Whether the caller sampled the trace (flag `01`).
+    pub sampled: bool,
+}
+
+impl SpanContext {
+    /// Parses a `traceparent` header value (`00-<32 hex>-<16 hex>-<2 hex>`). Versions other
+    /// than `00` are read by the version-00 layout as the spec asks; `ff`, all-zero ids,
+    /// uppercase hex and wrong lengths are refused (`None`: the request starts a new trace).
+    pub fn from_traceparent(value: &str) -> Option<SpanContext> {
+        let mut parts = value.trim().split('-');
+        let version = parts.next()?;
+        let trace = parts.next()?;
+        let span = parts.next()?;
+        let flags = parts.next()?;
+        let version: [u8; 1] = parse_hex(version)?;
+        if version[0] == 0xff || (version[0] == 0 && parts.next().is_some()) {
+            return None;
+        }
+        let trace_id: TraceId = parse_hex(trace)?;
+        let span_id: SpanId = parse_hex(span)?;
+        let flags: [u8; 1] = parse_hex(flags)?;
+        if trace_id == [0; 16] || span_id == [0; 8] {
+            return None;
+        }
+        Some(SpanContext {
+            trace_id,
+            span_id,
+            sampled: flags[0] & 1 == 1,
+        })
+    }
+
+    /// The `traceparent` header value for this context.
+    pub fn to_traceparent(&self) -> String {
+        format!(
+            "00-{}-{}-{}",
+            hex(&self.trace_id),
+            hex(&self.span_id),
+            if self.sampled { "01" } else { "00" }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_round_trip() {
+        let v = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let c = SpanContext::from_traceparent(v).unwrap();
+        assert_eq!(hex(&c.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(hex(&c.span_id), "00f067aa0ba902b7");
+        assert!(c.sampled);
+        assert_eq!(c.to_traceparent(), v);
+    }
+
+    #[test]
+    fn bad_traceparents_are_refused() {
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert_eq!(SpanContext::from_traceparent(bad), None, "{bad}");
+        }
+        // A future version may append fields.
+        assert!(
+            SpanContext::from_traceparent(
+                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x"
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn random_ids_differ() {
+        let a = new_trace_id();
+        let b = new_trace_id();
+        assert_ne!(a, b);
+        assert_ne!(new_span_id(), new_span_id());
+        let r = new_request_id();
+        assert_eq!(r.len(), 36);
+        let groups: Vec<usize> = r.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(r.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,143 @@
+//! The logfmt layer: one line per `tracing` event,
+//! `level=info ts=2026-11-23T14:39:00.123Z msg="..." <event fields> request_id=... trace_id=... span_id=...`.
+//!
+//! `request_id`, `trace_id` and `span_id` come from the span the event happens in (its own, or
+//! the request's for `request_id`) and are left out outside spans. An event that carries these
+//! fields itself (the access line does, to fix their position) keeps its own.
+
+use super::logfmt::{push_pair, rfc3339_millis};
+use super::writer::LogWriter;
+use crate::trace::data::SpanData;
+use std::fmt::Write as _;
+use std::time::SystemTime;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+pub(crate) struct LogfmtLayer {
+    writer: LogWriter,
+}
+
+impl LogfmtLayer {
+    pub(crate) fn new(writer: LogWriter) -> Self {
+        LogfmtLayer { writer }
+    }
+}
+
+fn level_name(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "error",
+        Level::WARN => "warn",
+        Level::INFO => "info",
+        Level::DEBUG => "debug",
+        Level::TRACE => "trace",
+    }
+}
+
+/// Which of the id keys the event carried itself.
+const IDS: [&str; 3] = ["request_id", "trace_id", "span_id"];
+
+/// Writes an event's fields as logfmt pairs straight into `rest`, the message apart since it
+/// goes first. Non-text values are formatted into one reused scratch buffer.
+struct LineVisitor<'a> {
+    rest: &'a mut String,
+    message: &'a mut String,
+    scratch: String,
+    has_ids: [bool; 3],
+}
+
+impl LineVisitor<'_> {
+    fn pair(&mut self, field: &Field, value: &str) {
+        let name = field.name();
+        if name == "message" {
+            self.message.push_str(value);
+            return;
+        }
+        if let Some(i) = IDS.iter().position(|k| *k == name) {
+            self.has_ids[i] = true;
+        }
+        push_pair(self.rest, name, value);
+    }
+
+    fn formatted(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        // Writing to a String cannot fail.
+        let _ = scratch.write_fmt(value);
+        self.pair(field, &scratch);
+        self.scratch = scratch;
+    }
+}
+
+impl Visit for LineVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.pair(field, value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.formatted(field, format_args!("{value}"));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.formatted(field, format_args!("{value}"));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.formatted(field, format_args!("{value}"));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.pair(field, if value { "true" } else { "false" });
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.formatted(field, format_args!("{value}"));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.formatted(field, format_args!("{value:?}"));
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for LogfmtLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let mut message = String::new();
+        let mut rest = String::with_capacity(256);
+        let mut visitor = LineVisitor {
+            rest: &mut rest,
+            message: &mut message,
+            scratch: String::new(),
+            has_ids: [false; 3],
+        };
+        event.record(&mut visitor);
+        let has_ids = visitor.has_ids;
+        if has_ids != [true; 3]
+            && let Some(span) = ctx.event_span(event)
+            && let Some(data) = span.extensions().get::<SpanData>()
+        {
+            let ids = [
+                data.request_id.clone(),
+                Some(data.trace_id_hex()),
+                Some(data.span_id_hex()),
+            ];
+            for ((key, present), value) in IDS.iter().zip(has_ids).zip(ids) {
+                if !present && let Some(value) = value {
+                    push_pair(&mut rest, key, &value);
+                }
+            }
+        }
+        let mut line = String::with_capacity(64 + message.len() + rest.len());
+        push_pair(&mut line, "level", level_name(event.metadata().level()));
+        push_pair(&mut line, "ts", &rfc3339_millis(SystemTime::now()));
+        push_pair(&mut line, "msg", &message);
+        if !rest.is_empty() {
+            line.push(' ');
+            line.push_str(&rest);
+        }
+        self.writer.write_line(&line);
+    }
+}

@@ -1,0 +1,150 @@
+//! logfmt encoding: `key=value` pairs separated by spaces, values quoted when they would not
+//! survive unquoted, and RFC 3339 UTC timestamps with milliseconds.
+
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The bytes that make a value need quotes: ASCII controls, space, `"`, `=`, `\\`, DEL.
+static QUOTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b <= b' ' as usize {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'=' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0x7f] = true;
+    table
+};
+
+/// Appends ` key=value` (no leading space for the first pair), quoting the value when it is
+/// empty or contains a space, `=`, `"`, `\` or a control character, with `\"`, `\\`, `\n`,
+/// `\r`, `\t` escapes inside quotes.
+pub(crate) fn push_pair(out: &mut String, key: &str, value: &str) {
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(key);
+    out.push('=');
+    // Bytes through a table, for speed; only a 0xC2 byte (the lead of every C1 control
+    // character, U+0080..U+009F) calls for a look at the chars.
+    let mut c1_lead = false;
+    let needs_quotes = value.is_empty()
+        || value.bytes().any(|b| {
+            c1_lead |= b == 0xc2;
+            QUOTE[usize::from(b)]
+        })
+        || (c1_lead && value.chars().any(char::is_control));
+    if !needs_quotes {
+        out.push_str(value);
+        return;
+    }
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                // Other control characters as \u{..} so a line stays one line.
+                out.push_str(&c.escape_unicode().to_string());
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+thread_local! {
+    /// The last second formatted on this thread and its `YYYY-MM-DDTHH:MM:SS` text: log lines
+    /// come many per second, and only the milliseconds change between them.
+    static LAST_SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+}
+
+/// `2026-11-23T14:39:00.123Z` for a time (times before 1970 print as the epoch).
+pub(crate) fn rfc3339_millis(t: SystemTime) -> String {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let millis = since.subsec_millis();
+    let mut out = String::with_capacity(24);
+    LAST_SECOND.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if last.0 != secs {
+            *last = (secs, seconds_text(secs));
+        }
+        out.push_str(&last.1);
+    });
+    let _ = write!(out, ".{millis:03}Z");
+    out
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` for whole seconds since the epoch.
+fn seconds_text(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's civil-from-days algorithm, in 400-year eras).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn quoting() {
+        let mut s = String::new();
+        push_pair(&mut s, "a", "plain/path-1.5");
+        push_pair(&mut s, "b", "two words");
+        push_pair(&mut s, "c", "");
+        push_pair(&mut s, "d", "x=\"y\"\\");
+        push_pair(&mut s, "e", "line\nbreak\u{7}");
+        assert_eq!(
+            s,
+            r#"a=plain/path-1.5 b="two words" c="" d="x=\"y\"\\" e="line\nbreak\u{7}""#
+        );
+        // A C1 control character (lead byte 0xC2) is escaped; other 0xC2 chars are kept as is.
+        let mut s = String::new();
+        push_pair(&mut s, "f", "caf\u{e9}\u{85}");
+        push_pair(&mut s, "g", "\u{a0}ok");
+        assert_eq!(s, "f=\"caf\u{e9}\\u{85}\" g=\u{a0}ok");
+    }
+
+    #[test]
+    fn timestamps() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(rfc3339_millis(t), "2023-11-14T22:13:20.123Z");
+        // The same second again (from the per-thread cache), other milliseconds.
+        let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_007);
+        assert_eq!(rfc3339_millis(t), "2023-11-14T22:13:20.007Z");
+        assert_eq!(rfc3339_millis(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        // A leap day.
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339_millis(t), "2000-02-29T00:00:00.000Z");
+    }
+}

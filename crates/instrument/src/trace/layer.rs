@@ -1,0 +1,293 @@
+//! The span layer: gives every `tracing` span a W3C trace id and span id, keeps its
+//! attributes, events and status while it is open, and hands it to the exporter when it closes.
+//!
+//! Fields named as `tracing-opentelemetry` does steer the span instead of becoming attributes:
+//! `otel.name` (the span name, since `tracing` names are static), `otel.kind` (`server`,
+//! `client`, ...), `otel.status_code` (`error` / `ok`), `otel.status_message`, and
+//! `otel.traceparent` (a W3C `traceparent` value making the span a child of a remote span; the
+//! request layer sets it from the incoming header). A `request_id` field is also kept apart so
+//! that every log line inside the request (child spans included) carries it.
+
+use super::data::{Kind, SpanData, SpanEvent, Value};
+use super::export::SpanSender;
+use crate::fields::Fields;
+use crate::ids::{SpanContext, SpanId, TraceId, new_span_id, new_trace_id};
+use std::time::SystemTime;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+/// Calls made when a thread enters or leaves a span, so a sampling profiler can label its
+/// samples with the span being run. Plain function pointers keep the hot path free of
+/// dynamic dispatch and allocation.
+#[derive(Clone, Copy)]
+pub(crate) struct SpanHook {
+    /// The thread now runs inside this span.
+    pub(crate) set: fn(TraceId, SpanId),
+    /// The thread now runs outside any traced span.
+    pub(crate) clear: fn(),
+}
+
+/// The hook installed by [`crate::Telemetry`]: nothing until the profiling module is wired in
+/// (`SpanHook { set: crate::profiling::set_thread_span, clear: crate::profiling::clear_thread_span }`).
+pub(crate) const PROFILING_HOOK: SpanHook = SpanHook {
+    set: |_, _| {},
+    clear: || {},
+};
+
+/// The target of the access line events.
+pub(crate) const ACCESS_TARGET: &str = "instrument::access";
+
+pub(crate) struct SpanLayer {
+    exporter: Option<SpanSender>,
+    hook: SpanHook,
+}
+
+impl SpanLayer {
+    pub(crate) fn new(exporter: Option<SpanSender>, hook: SpanHook) -> Self {
+        SpanLayer { exporter, hook }
+    }
+
+    /// A field collector: attributes are only worth collecting when spans are exported.
+    fn fields(&self) -> Fields {
+        if self.exporter.is_some() {
+            Fields::default()
+        } else {
+            Fields::steering_only()
+        }
+    }
+}
+
+/// Applies recorded fields to a span: the `otel.*` steering fields and `request_id` apart,
+/// the rest as attributes. Returns the remote parent when `otel.traceparent` was given.
+fn apply(data: &mut SpanData, fields: Fields) -> Option<SpanContext> {
+    let mut remote = None;
+    for (key, value) in fields.pairs {
+        match key {
+            "otel.name" => data.name = value.to_text(),
+            "otel.kind" => {
+                if let Some(kind) = Kind::parse(&value.to_text()) {
+                    data.kind = kind;
+                }
+            }
+            "otel.status_code" => match value.to_text().to_ascii_lowercase().as_str() {
+                "error" => data.error = Some(true),
+                "ok" => data.error = Some(false),
+                _ => data.error = None,
+            },
+            "otel.status_message" => data.status_message = value.to_text(),
+            "otel.traceparent" => remote = SpanContext::from_traceparent(&value.to_text()),
+            "request_id" => {
+                data.request_id = Some(value.to_text());
+                data.set_attribute(key, value);
+            }
+            _ => data.set_attribute(key, value),
+        }
+    }
+    remote
+}
+
+impl<S> tracing_subscriber::Layer<S> for SpanLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut fields = self.fields();
+        attrs.record(&mut fields);
+        let mut data = SpanData {
+            trace_id: [0; 16],
+            span_id: new_span_id(),
+            parent_span_id: None,
+            name: span.metadata().name().to_string(),
+            kind: Kind::Internal,
+            start: SystemTime::now(),
+            attributes: Vec::new(),
+            dropped_attributes: 0,
+            events: Vec::new(),
+            dropped_events: 0,
+            error: None,
+            status_message: String::new(),
+            request_id: None,
+        };
+        let remote = apply(&mut data, fields);
+        let local_parent = span.parent().and_then(|p| {
+            p.extensions()
+                .get::<SpanData>()
+                .map(|d| (d.trace_id, d.span_id, d.request_id.clone()))
+        });
+        match (remote, local_parent) {
+            (Some(remote), _) => {
+                data.trace_id = remote.trace_id;
+                data.parent_span_id = Some(remote.span_id);
+            }
+            (None, Some((trace_id, span_id, request_id))) => {
+                data.trace_id = trace_id;
+                data.parent_span_id = Some(span_id);
+                if data.request_id.is_none() {
+                    data.request_id = request_id;
+                }
+            }
+            (None, None) => data.trace_id = new_trace_id(),
+        }
+        span.extensions_mut().insert(data);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut fields = self.fields();
+        values.record(&mut fields);
+        if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
+            // A remote parent can only be given when the span is created.
+            let _ = apply(data, fields);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        // The access line repeats what the request span already holds; without an exporter,
+        // span events would be thrown away.
+        if self.exporter.is_none() || event.metadata().target() == ACCESS_TARGET {
+            return;
+        }
+        let Some(span) = ctx.event_span(event) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        let Some(data) = extensions.get_mut::<SpanData>() else {
+            return;
+        };
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let mut attributes = Vec::with_capacity(fields.pairs.len() + 1);
+        attributes.push((
+            "level".to_string(),
+            Value::Str(event.metadata().level().as_str().to_ascii_lowercase()),
+        ));
+        attributes.extend(fields.pairs.into_iter().map(|(k, v)| (k.to_string(), v)));
+        data.add_event(SpanEvent {
+            time: SystemTime::now(),
+            name: fields
+                .message
+                .unwrap_or_else(|| event.metadata().name().to_string()),
+            attributes,
+        });
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id)
+            && let Some(data) = span.extensions().get::<SpanData>()
+        {
+            (self.hook.set)(data.trace_id, data.span_id);
+        }
+    }
+
+    fn on_exit(&self, _id: &Id, ctx: Context<'_, S>) {
+        // The registry has already popped the span: what is current now is the parent, if any.
+        let current = ctx.lookup_current().and_then(|s| {
+            s.extensions()
+                .get::<SpanData>()
+                .map(|d| (d.trace_id, d.span_id))
+        });
+        match current {
+            Some((trace_id, span_id)) => (self.hook.set)(trace_id, span_id),
+            None => (self.hook.clear)(),
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(exporter) = &self.exporter else {
+            return;
+        };
+        let Some(span) = ctx.span(&id) else {
+            return;
+        };
+        let data = span.extensions_mut().remove::<SpanData>();
+        if let Some(data) = data {
+            exporter.send(data.to_proto(SystemTime::now()));
+        }
+    }
+}
+
+/// The trace id and span id of a span, when it is traced by a [`crate::Telemetry`].
+pub fn span_ids(span: &tracing::Span) -> Option<(TraceId, SpanId)> {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let span = registry.span(id)?;
+        let extensions = span.extensions();
+        let data = extensions.get::<SpanData>()?;
+        Some((data.trace_id, data.span_id))
+    })
+    .flatten()
+}
+
+/// The trace id and span id of the span the caller runs in (for exemplars, profiles, or
+/// passing to systems `tracing` does not reach).
+pub fn current_span_ids() -> Option<(TraceId, SpanId)> {
+    span_ids(&tracing::Span::current())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    thread_local! {
+        static CALLS: RefCell<Vec<Option<(TraceId, SpanId)>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    const RECORDING_HOOK: SpanHook = SpanHook {
+        set: |t, s| CALLS.with(|c| c.borrow_mut().push(Some((t, s)))),
+        clear: || CALLS.with(|c| c.borrow_mut().push(None)),
+    };
+
+    #[test]
+    fn hook_follows_enter_and_exit_and_children_share_the_trace() {
+        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(None, RECORDING_HOOK));
+        tracing::subscriber::with_default(subscriber, || {
+            let parent = tracing::info_span!("parent", request_id = "r-1");
+            let parent_ids = span_ids(&parent).expect("traced");
+            let child_ids;
+            {
+                let _p = parent.enter();
+                let child = tracing::info_span!("child");
+                child_ids = span_ids(&child).expect("traced");
+                assert_eq!(child_ids.0, parent_ids.0, "same trace");
+                assert_ne!(child_ids.1, parent_ids.1);
+                let _c = child.enter();
+                assert_eq!(current_span_ids(), Some(child_ids));
+            }
+            assert_eq!(current_span_ids(), None);
+            let calls = CALLS.with(|c| c.borrow().clone());
+            assert_eq!(
+                calls,
+                vec![Some(parent_ids), Some(child_ids), Some(parent_ids), None]
+            );
+        });
+    }
+
+    #[test]
+    fn remote_parent_and_steering_fields() {
+        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(None, RECORDING_HOOK));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                "x",
+                otel.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            );
+            let (trace_id, _) = span_ids(&span).unwrap();
+            assert_eq!(
+                crate::ids::hex(&trace_id),
+                "4bf92f3577b34da6a3ce929d0e0e4736"
+            );
+            // A malformed traceparent starts a new trace.
+            let span = tracing::info_span!("y", otel.traceparent = "garbage");
+            let (other, _) = span_ids(&span).unwrap();
+            assert_ne!(other, trace_id);
+        });
+    }
+}

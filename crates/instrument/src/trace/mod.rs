@@ -1,0 +1,10 @@
+//! Traces: a lightweight tracer on `tracing` (no OpenTelemetry SDK) that gives spans W3C ids,
+//! exports them over OTLP/gRPC in batches, and propagates context to outgoing HTTP calls.
+
+pub(crate) mod data;
+pub(crate) mod export;
+pub(crate) mod layer;
+mod propagate;
+
+pub use layer::{current_span_ids, span_ids};
+pub use propagate::{TracedRequest, propagate};
