@@ -62,6 +62,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Checks a stack file and prints the settings in force.
     Config,
+    /// `up` with a built-in stack: the demo backend, its inventory service and `load`.
+    Demo(crate::commands::demo::DemoArgs),
     /// Sends a steady mix of requests to the demo backend (normal, 4xx, 5xx, slow).
     Load(crate::commands::load::LoadArgs),
     /// Runs one demo service (backend or inventory); used by `tetrad demo` and stack files.

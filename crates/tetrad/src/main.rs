@@ -32,7 +32,10 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     if let cli::Command::DemoService(args) = cli.command {
         return commands::demo_service::main(args);
     }
-    let settings = config::load(&cli.shared)?;
+    let settings = match &cli.command {
+        cli::Command::Demo(args) => config::load(&commands::demo::prepare(&cli.shared, args)?)?,
+        _ => config::load(&cli.shared)?,
+    };
     // `up -d` only starts a child and waits; it needs no runtime.
     if let cli::Command::Up(cli::UpArgs { detach: true }) = cli.command {
         init_logging(&settings.log_level);
@@ -49,7 +52,9 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     match cli.command {
         cli::Command::Server => runtime.block_on(server::run(settings)),
-        cli::Command::Up(_) => runtime.block_on(commands::up::run(settings)),
+        cli::Command::Up(_) | cli::Command::Demo(_) => {
+            runtime.block_on(commands::up::run(settings))
+        }
         cli::Command::Ps => {
             // Without an explicit -p, every project is listed.
             let only = cli.shared.project.as_deref();

@@ -39,9 +39,10 @@ pub struct LoadArgs {
     /// Requests per second.
     #[arg(default_value = "20", value_parser = parse_rate)]
     pub rate: f64,
-    /// Base URL of the demo backend.
-    #[arg(default_value = "http://localhost:8000", value_parser = parse_base_url)]
-    pub url: reqwest::Url,
+    /// Base URL of the demo backend; several, comma-separated, share the load round-robin
+    /// (one per replica, as a load balancer would).
+    #[arg(default_value = "http://localhost:8000", value_parser = parse_base_urls)]
+    pub url: BaseUrls,
     /// Stop after this long (e.g. 30s, 5m, 1h); default: until Ctrl-C.
     #[arg(long, value_parser = parse_positive_duration)]
     pub duration: Option<Duration>,
@@ -63,6 +64,32 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         ));
     }
     Ok(rate)
+}
+
+/// The base URLs requests go to, in turn.
+#[derive(Debug, Clone)]
+pub struct BaseUrls(Vec<String>);
+
+impl BaseUrls {
+    /// The base for the `n`th request.
+    fn pick(&self, n: u64) -> &str {
+        &self.0[(n % self.0.len() as u64) as usize]
+    }
+}
+
+impl std::fmt::Display for BaseUrls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(","))
+    }
+}
+
+fn parse_base_urls(text: &str) -> Result<BaseUrls, String> {
+    let urls = text
+        .split(',')
+        .map(|u| parse_base_url(u.trim()).map(|u| u.as_str().trim_end_matches('/').to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    // split always yields at least one piece, and an empty piece is not a URL.
+    Ok(BaseUrls(urls))
 }
 
 fn parse_base_url(text: &str) -> Result<reqwest::Url, String> {
@@ -102,7 +129,7 @@ pub fn main(args: LoadArgs) -> anyhow::Result<()> {
 }
 
 async fn run(args: LoadArgs) -> anyhow::Result<()> {
-    let base = args.url.as_str().trim_end_matches('/').to_string();
+    let base = args.url.to_string();
     let client = reqwest::Client::builder()
         .timeout(args.timeout)
         .pool_max_idle_per_host(args.max_in_flight as usize)
@@ -158,8 +185,12 @@ async fn run(args: LoadArgs) -> anyhow::Result<()> {
                     lock(&stats).skipped += 1;
                     continue;
                 };
-                lock(&stats).sent += 1;
-                let request = client.get(format!("{base}{path}"));
+                let n = {
+                    let mut stats = lock(&stats);
+                    stats.sent += 1;
+                    stats.sent
+                };
+                let request = client.get(format!("{}{path}", args.url.pick(n)));
                 let stats = stats.clone();
                 tokio::spawn(async move {
                     let sent_at = Instant::now();
@@ -288,6 +319,10 @@ mod tests {
     #[test]
     fn base_urls_are_absolute_http_without_query() {
         assert!(parse_base_url("http://localhost:8000").is_ok());
+        let many = parse_base_urls("http://a:1, http://b:2/").unwrap();
+        assert_eq!(many.to_string(), "http://a:1,http://b:2");
+        assert_eq!((many.pick(1), many.pick(2)), ("http://b:2", "http://a:1"));
+        assert!(parse_base_urls("http://a:1,").is_err());
         assert!(parse_base_url("https://example.test/prefix/").is_ok());
         for bad in [
             "localhost:8000",

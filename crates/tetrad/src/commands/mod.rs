@@ -1,6 +1,7 @@
 //! Subcommands beyond `server`: the query client, the stack commands, the load generator and the
 //! demo services.
 
+pub mod demo;
 pub mod demo_service;
 pub mod detach;
 pub mod down;
