@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::InitError;
 use crate::http::red::HttpMetrics;
-use crate::http::{LayerState, middleware};
+use crate::http::{InstrumentLayer, LayerState};
 use crate::ids::{hex, new_trace_id};
 use crate::log::LogfmtLayer;
 use crate::metrics::{Registry, negotiate};
@@ -253,10 +253,7 @@ impl Telemetry {
                 }),
             )
         };
-        router.layer(axum::middleware::from_fn_with_state(
-            self.http.clone(),
-            middleware,
-        ))
+        router.layer(InstrumentLayer(self.http.clone()))
     }
 
     /// Sends the spans still queued, waiting at most `config.shutdown_timeout`. Returns whether
