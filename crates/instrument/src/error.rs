@@ -90,7 +90,7 @@ pub enum InitError {
         /// The parser's complaint.
         reason: String,
     },
-    /// Another global `tracing` subscriber is already installed.
-    #[error("a global tracing subscriber is already installed")]
-    SubscriberAlreadySet,
+    /// Another global `tracing` subscriber (or `log` logger) is already installed.
+    #[error("installing the global tracing subscriber: {0}")]
+    SubscriberAlreadySet(String),
 }

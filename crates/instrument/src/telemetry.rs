@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 use tracing::Dispatch;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Connecting to the OTLP endpoint gives up after this long (then the export is retried).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -132,12 +133,16 @@ fn endpoint(
 }
 
 impl Telemetry {
-    /// Sets everything up and installs the `tracing` subscriber as the global default, so that
-    /// `tracing` events anywhere in the process become logfmt lines.
+    /// Sets everything up and installs the `tracing` subscriber as the global default (and as
+    /// the `log` logger), so that events anywhere in the process become logfmt lines.
     pub fn init(config: Config) -> Result<Telemetry, InitError> {
         let mut telemetry = Telemetry::build(config)?;
-        tracing::dispatcher::set_global_default(telemetry.dispatch.clone())
-            .map_err(|_| InitError::SubscriberAlreadySet)?;
+        // Also routes `log` records (from crates that use `log`, not `tracing`) into it.
+        telemetry
+            .dispatch
+            .clone()
+            .try_init()
+            .map_err(|e| InitError::SubscriberAlreadySet(e.to_string()))?;
         telemetry.global = true;
         // Requests run under the global dispatcher: no need to set it per request.
         telemetry.http = Arc::new(LayerState {

@@ -20,7 +20,7 @@ fn init_installs_the_global_subscriber_once() {
     );
     let again = Telemetry::init(Config::new("svc"));
     assert!(
-        matches!(again, Err(InitError::SubscriberAlreadySet)),
+        matches!(again, Err(InitError::SubscriberAlreadySet(_))),
         "{again:?}"
     );
     drop(telemetry);
