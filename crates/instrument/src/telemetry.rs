@@ -181,7 +181,8 @@ impl Telemetry {
                     resource: resource(&config),
                     queue_capacity: config.span_queue_capacity,
                     batch_size: config.export_batch_size.max(1),
-                    batch_interval: config.export_interval,
+                    // tokio intervals must not be zero.
+                    batch_interval: config.export_interval.max(Duration::from_millis(1)),
                     exported: exported.with(&[]),
                     dropped_queue_full: dropped.with(&["queue_full"]),
                     dropped_export_failed: dropped.with(&["export_failed"]),
