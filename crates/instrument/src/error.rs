@@ -90,6 +90,9 @@ pub enum InitError {
         /// The parser's complaint.
         reason: String,
     },
+    /// The metrics path is not a plain absolute path.
+    #[error("invalid metrics path {0:?}: must start with / and hold no route parameters")]
+    InvalidMetricsPath(String),
     /// Another global `tracing` subscriber (or `log` logger) is already installed.
     #[error("installing the global tracing subscriber: {0}")]
     SubscriberAlreadySet(String),

@@ -161,6 +161,10 @@ impl Telemetry {
 
     fn build(config: Config) -> Result<Telemetry, InitError> {
         ensure_crypto_provider();
+        let path = &config.metrics_path;
+        if !path.is_empty() && (!path.starts_with('/') || path.contains(['{', '}', '*'])) {
+            return Err(InitError::InvalidMetricsPath(path.clone()));
+        }
         let registry = Registry::with_cardinality_limit(config.cardinality_limit);
         let metrics = HttpMetrics::register(&registry)?;
         let (sender, exporter) = match &config.otlp_endpoint {
