@@ -90,7 +90,10 @@ pub enum InitError {
         /// The parser's complaint.
         reason: String,
     },
-    /// Another global `tracing` subscriber is already installed.
-    #[error("a global tracing subscriber is already installed")]
-    SubscriberAlreadySet,
+    /// The metrics path is not a plain absolute path.
+    #[error("invalid metrics path {0:?}: must start with / and hold no route parameters")]
+    InvalidMetricsPath(String),
+    /// Another global `tracing` subscriber (or `log` logger) is already installed.
+    #[error("installing the global tracing subscriber: {0}")]
+    SubscriberAlreadySet(String),
 }

@@ -124,4 +124,4 @@ pub use error::{InitError, MetricsError};
 pub use http::{Exception, ExceptionType, RequestId};
 pub use ids::{SpanId, TraceId};
 pub use telemetry::{Telemetry, ensure_crypto_provider};
-pub use trace::{TracedRequest, current_span_ids, propagate};
+pub use trace::{TracedRequest, current_span_ids, inject, propagate};

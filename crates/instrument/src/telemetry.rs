@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::InitError;
 use crate::http::red::HttpMetrics;
-use crate::http::{LayerState, middleware};
+use crate::http::{InstrumentLayer, LayerState};
 use crate::ids::{hex, new_trace_id};
 use crate::log::LogfmtLayer;
 use crate::metrics::{Registry, negotiate};
@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 use tracing::Dispatch;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Connecting to the OTLP endpoint gives up after this long (then the export is retried).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -132,12 +133,16 @@ fn endpoint(
 }
 
 impl Telemetry {
-    /// Sets everything up and installs the `tracing` subscriber as the global default, so that
-    /// `tracing` events anywhere in the process become logfmt lines.
+    /// Sets everything up and installs the `tracing` subscriber as the global default (and as
+    /// the `log` logger), so that events anywhere in the process become logfmt lines.
     pub fn init(config: Config) -> Result<Telemetry, InitError> {
         let mut telemetry = Telemetry::build(config)?;
-        tracing::dispatcher::set_global_default(telemetry.dispatch.clone())
-            .map_err(|_| InitError::SubscriberAlreadySet)?;
+        // Also routes `log` records (from crates that use `log`, not `tracing`) into it.
+        telemetry
+            .dispatch
+            .clone()
+            .try_init()
+            .map_err(|e| InitError::SubscriberAlreadySet(e.to_string()))?;
         telemetry.global = true;
         // Requests run under the global dispatcher: no need to set it per request.
         telemetry.http = Arc::new(LayerState {
@@ -156,6 +161,10 @@ impl Telemetry {
 
     fn build(config: Config) -> Result<Telemetry, InitError> {
         ensure_crypto_provider();
+        let path = &config.metrics_path;
+        if !path.is_empty() && (!path.starts_with('/') || path.contains(['{', '}', '*'])) {
+            return Err(InitError::InvalidMetricsPath(path.clone()));
+        }
         let registry = Registry::with_cardinality_limit(config.cardinality_limit);
         let metrics = HttpMetrics::register(&registry)?;
         let (sender, exporter) = match &config.otlp_endpoint {
@@ -176,7 +185,8 @@ impl Telemetry {
                     resource: resource(&config),
                     queue_capacity: config.span_queue_capacity,
                     batch_size: config.export_batch_size.max(1),
-                    batch_interval: config.export_interval,
+                    // tokio intervals must not be zero.
+                    batch_interval: config.export_interval.max(Duration::from_millis(1)),
                     exported: exported.with(&[]),
                     dropped_queue_full: dropped.with(&["queue_full"]),
                     dropped_export_failed: dropped.with(&["export_failed"]),
@@ -253,10 +263,7 @@ impl Telemetry {
                 }),
             )
         };
-        router.layer(axum::middleware::from_fn_with_state(
-            self.http.clone(),
-            middleware,
-        ))
+        router.layer(InstrumentLayer(self.http.clone()))
     }
 
     /// Sends the spans still queued, waiting at most `config.shutdown_timeout`. Returns whether

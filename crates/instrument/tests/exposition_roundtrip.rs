@@ -18,6 +18,9 @@ fn registry() -> Registry {
         .unwrap();
     g.with(&["a"]).set(3.0);
     g.with(&["b"]).set(-0.5);
+    g.with(&["tiny"]).set(1.5e-300);
+    g.with(&["huge"]).set(-2e300);
+    g.with(&["nan"]).set(f64::NAN);
     let h = r
         .histogram(
             "job_duration_seconds",
@@ -47,6 +50,9 @@ fn text_format_parses_back() {
     };
     assert_eq!(value(r#"orders_total{kind="book"}"#), 1.0);
     assert_eq!(value(r#"queue_depth{queue="b"}"#), -0.5);
+    assert_eq!(value(r#"queue_depth{queue="tiny"}"#), 1.5e-300);
+    assert_eq!(value(r#"queue_depth{queue="huge"}"#), -2e300);
+    assert!(value(r#"queue_depth{queue="nan"}"#).is_nan());
     assert_eq!(
         value(r#"job_duration_seconds_bucket{job="x", le="0.1"}"#),
         2.0

@@ -20,7 +20,7 @@ fn init_installs_the_global_subscriber_once() {
     );
     let again = Telemetry::init(Config::new("svc"));
     assert!(
-        matches!(again, Err(InitError::SubscriberAlreadySet)),
+        matches!(again, Err(InitError::SubscriberAlreadySet(_))),
         "{again:?}"
     );
     drop(telemetry);
@@ -33,4 +33,8 @@ fn bad_settings_are_named() {
     let err =
         Telemetry::new(Config::new("svc").with_otlp_endpoint("http://bad host:4317")).unwrap_err();
     assert!(err.to_string().contains("invalid OTLP endpoint"), "{err}");
+    let mut config = Config::new("svc");
+    config.metrics_path = "metrics".into();
+    let err = Telemetry::new(config).unwrap_err();
+    assert!(err.to_string().contains("invalid metrics path"), "{err}");
 }

@@ -66,6 +66,19 @@ async fn app() -> App {
         .route("/whoami", get(whoami))
         .route("/upload", post(upload))
         .route(
+            "/echo",
+            get(|headers: axum::http::HeaderMap| async move {
+                let get = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-")
+                        .to_string()
+                };
+                format!("{} {}", get("traceparent"), get("x-extra"))
+            }),
+        )
+        .route(
             "/order",
             get(move || async move {
                 orders.with(&["book"]).inc();
@@ -481,4 +494,48 @@ async fn text_format_by_default_and_promtool_clean() {
         String::from_utf8_lossy(&out.stderr)
     );
     let _ = &app.telemetry;
+}
+
+#[tokio::test]
+async fn outgoing_calls_carry_the_trace() {
+    use tracing::instrument::WithSubscriber;
+    let app = app().await;
+    let dispatch = app.telemetry.dispatch().clone();
+    let url = format!("{}/echo", app.url);
+    let (injected, traced, outer) = tracing::dispatcher::with_default(&dispatch, || {
+        let span = tracing::info_span!("outer");
+        let _entered = span.enter();
+        (
+            instrument::inject(app.client.get(&url)),
+            instrument::propagate(app.client.get(&url)).map(|b| b.header("x-extra", "kept")),
+            instrument::current_span_ids().expect("inside a traced span"),
+        )
+    });
+    let hex = instrument::ids::hex;
+    let body = injected.send().await.unwrap().text().await.unwrap();
+    assert_eq!(body, format!("00-{}-{}-01 -", hex(&outer.0), hex(&outer.1)));
+
+    let body = traced
+        .send()
+        .with_subscriber(dispatch)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (traceparent, extra) = body.split_once(' ').unwrap();
+    assert_eq!(extra, "kept");
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts[1], hex(&outer.0), "same trace");
+    assert_ne!(parts[2], hex(&outer.1), "the CLIENT span's own id");
+
+    // Outside any span there is nothing to propagate.
+    let body = instrument::inject(app.client.get(&url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "- -");
 }

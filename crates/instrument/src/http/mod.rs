@@ -11,10 +11,13 @@ pub use access::{CORRELATION_ID_HEADER, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, R
 pub use exception::{Exception, ExceptionType};
 pub use red::{DURATION_BUCKETS, SIZE_BUCKETS, UNMATCHED_PATH};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use tracing::Dispatch;
 use tracing::instrument::WithSubscriber;
 
@@ -26,20 +29,63 @@ pub(crate) struct LayerState {
     pub(crate) dispatch: Option<Dispatch>,
 }
 
-/// The three stages as one axum middleware: each stage is a plain async function wrapping the
-/// next, so a request costs one boxed future instead of one per stage.
-pub(crate) async fn middleware(
-    State(state): State<Arc<LayerState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let stages = access::access(request, |request| {
-        red::red_metrics(&state.metrics, request, |request| {
-            panic::catch_panic(request, |request| next.run(request))
+/// The three stages as one tower layer: each stage is a plain async function wrapping the
+/// next, so a request costs one boxed future for all of them.
+#[derive(Clone)]
+pub(crate) struct InstrumentLayer(pub(crate) Arc<LayerState>);
+
+impl<S> tower::Layer<S> for InstrumentLayer {
+    type Service = InstrumentService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        InstrumentService {
+            inner,
+            state: self.0.clone(),
+        }
+    }
+}
+
+/// The service [`InstrumentLayer`] wraps around each route.
+#[derive(Clone)]
+pub(crate) struct InstrumentService<S> {
+    inner: S,
+    state: Arc<LayerState>,
+}
+
+impl<S> tower::Service<Request> for InstrumentService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        // The clone that was polled ready is the one to call (tower's usual swap).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let stages = access::access(request, |request| {
+                red::red_metrics(&state.metrics, request, |request| {
+                    panic::catch_panic(request, |request| async move {
+                        match inner.call(request).await {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        }
+                    })
+                })
+            });
+            let response = match &state.dispatch {
+                Some(dispatch) => stages.with_subscriber(dispatch.clone()).await,
+                None => stages.await,
+            };
+            Ok(response)
         })
-    });
-    match &state.dispatch {
-        Some(dispatch) => stages.with_subscriber(dispatch.clone()).await,
-        None => stages.await,
     }
 }

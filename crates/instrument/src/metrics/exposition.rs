@@ -49,6 +49,10 @@ fn push_float(out: &mut String, v: f64) {
         out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
         out.push_str("-Inf");
+    } else if v != 0.0 && !(1e-4..1e21).contains(&v.abs()) {
+        // Exponent form at the extremes, as Go's 'g' formatting does, instead of hundreds of
+        // digits.
+        let _ = write!(out, "{v:e}");
     } else {
         // Writing to a String cannot fail.
         let _ = write!(out, "{v}");
@@ -296,11 +300,24 @@ latency_seconds_count{path="/x"} 2
     #[test]
     fn floats() {
         let mut s = String::new();
-        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.25, 3.0] {
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.25,
+            3.0,
+            0.0,
+            1e21,
+            -1.5e-7,
+            1e20,
+        ] {
             push_float(&mut s, v);
             s.push(' ');
         }
-        assert_eq!(s, "NaN +Inf -Inf 0.25 3 ");
+        assert_eq!(
+            s,
+            "NaN +Inf -Inf 0.25 3 0 1e21 -1.5e-7 100000000000000000000 "
+        );
         let mut s = String::new();
         push_bound(&mut s, 2.0, Format::OpenMetrics);
         push_bound(&mut s, 2.5, Format::OpenMetrics);

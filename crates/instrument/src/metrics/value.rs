@@ -129,7 +129,10 @@ impl Histogram {
     }
 
     fn bucket_of(&self, v: f64) -> usize {
-        // The first bound >= v; NaN lands in +Inf, as in the Prometheus client libraries.
+        // The first bound >= v; NaN lands in +Inf, as in the Go client library.
+        if v.is_nan() {
+            return self.0.bounds.len();
+        }
         self.0.bounds.partition_point(|b| *b < v)
     }
 
@@ -219,5 +222,11 @@ mod tests {
         assert_eq!(ex.value, 0.05);
         assert_eq!(ex.trace_id, [1; 16]);
         assert!(h.0.exemplars[1].lock().is_none());
+        h.observe(f64::NAN);
+        assert_eq!(
+            h.0.counts[2].load(Ordering::Relaxed),
+            2,
+            "NaN counts in +Inf"
+        );
     }
 }

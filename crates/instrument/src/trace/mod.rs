@@ -7,4 +7,4 @@ pub(crate) mod layer;
 mod propagate;
 
 pub use layer::{current_span_ids, span_ids};
-pub use propagate::{TracedRequest, propagate};
+pub use propagate::{TracedRequest, inject, propagate};

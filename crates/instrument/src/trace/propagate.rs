@@ -68,6 +68,23 @@ pub fn propagate(builder: reqwest::RequestBuilder) -> TracedRequest {
     }
 }
 
+/// Adds the `traceparent` of the current span to `builder`, without a CLIENT span of its own:
+/// for calls whose sending [`propagate`] cannot wrap. Outside any traced span it adds nothing.
+pub fn inject(builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match span_ids(&tracing::Span::current()) {
+        Some((trace_id, span_id)) => {
+            let traceparent = SpanContext {
+                trace_id,
+                span_id,
+                sampled: true,
+            }
+            .to_traceparent();
+            builder.header(HeaderName::from_static("traceparent"), traceparent)
+        }
+        None => builder,
+    }
+}
+
 impl TracedRequest {
     /// Sets a header (replacing one of that name).
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
@@ -83,6 +100,29 @@ impl TracedRequest {
             *req.timeout_mut() = Some(timeout);
         }
         self
+    }
+
+    /// Applies any `reqwest::RequestBuilder` method to the prepared request, e.g.
+    /// `.map(|b| b.json(&order))`; the `traceparent` header stays.
+    pub fn map(self, f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> Self {
+        let TracedRequest {
+            client,
+            request,
+            span,
+        } = self;
+        let request = match request {
+            Ok(request) => {
+                f(reqwest::RequestBuilder::from_parts(client.clone(), request))
+                    .build_split()
+                    .1
+            }
+            Err(e) => Err(e),
+        };
+        TracedRequest {
+            client,
+            request,
+            span,
+        }
     }
 
     /// The prepared request (absent when the builder had an error, which `send` returns).
