@@ -1,0 +1,5 @@
+//! Observability for axum/tower services.
+
+#![warn(missing_docs)]
+
+pub mod profiling;
