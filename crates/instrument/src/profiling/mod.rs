@@ -61,6 +61,16 @@
 //! release builds, so walking them would stop at the first frame without one; the DWARF
 //! unwinder works on any build that keeps unwind tables, which is every Rust build by default.
 //!
+//! # Overhead
+//!
+//! Measured with `cargo run --release -p instrument --example profiling_overhead` on the
+//! project's 2-core machine: a fixed busy loop at the bottom of a 64-frame stack, with and
+//! without the profiler at 100 Hz (pushing every second to a local receiver), median of 5
+//! rounds. The busy thread's CPU time for the same work changed by less than 0.3 % (−0.04 % to
+//! +0.26 % across runs: noise). One unwind of the 64-frame stack costs about 9 µs, so the
+//! handler takes about 0.09 % of a core at 100 Hz; the uploader thread used 0.2 % of the busy
+//! thread's CPU.
+//!
 //! # Limits
 //!
 //! - One profiler per process ([`start`] fails with [`ProfilingError::AlreadyRunning`]):
@@ -80,7 +90,9 @@
 //!   flight. Samples or profiles beyond those bounds are dropped and counted in
 //!   [`ProfilerStats`].
 //! - The executable needs symbols (Rust keeps them unless stripped) and, for file and line,
-//!   line tables (`debug = "line-tables-only"` is enough).
+//!   line tables (`debug = "line-tables-only"` is enough). With line tables only, DWARF names
+//!   functions without their module path (`poll`, `checkout`); `debug = "limited"` gives full
+//!   paths.
 
 mod builder;
 mod config;
