@@ -208,10 +208,12 @@ pub fn start(config: ProfilerConfig) -> Result<Profiler, ProfilingError> {
 impl Profiler {
     /// Stops sampling, pushes the samples taken since the last push, and returns when the
     /// uploader thread has finished. Bounded by twice the push timeout (a push already in
-    /// flight, then the final one) plus the time to symbolize the last interval.
-    pub async fn stop(mut self) {
+    /// flight, then the final one) plus the time to symbolize the last interval. Returns the
+    /// final counters.
+    pub async fn stop(mut self) -> ProfilerStats {
         self.sampler.stop();
         self.uploader.finish().await;
+        self.stats()
     }
 
     /// Current counters.

@@ -92,7 +92,7 @@ impl Uploader {
 
     /// Asks the thread for a final drain and push and waits until it has finished. The thread
     /// bounds that work by the push timeout (twice: an in-flight push, then the final one).
-    pub(crate) async fn finish(mut self) {
+    pub(crate) async fn finish(&mut self) {
         self.signal_stop();
         if let Some(done) = self.done.take() {
             let _ = done.await;
