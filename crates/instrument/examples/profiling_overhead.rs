@@ -84,7 +84,7 @@ fn names_work(body: &[u8]) -> bool {
         Profile::decode(pprof.as_slice()).is_ok_and(|p| {
             p.function
                 .iter()
-                .any(|f| p.string_table[f.name as usize].ends_with("work"))
+                .any(|f| p.string_table[f.name as usize] == "profiling_overhead::work")
         })
     })
 }

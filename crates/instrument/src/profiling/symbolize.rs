@@ -1,13 +1,17 @@
 //! Addresses to function names, files and lines, with a cache.
 //!
 //! Resolution goes through the `backtrace` crate (the same DWARF line tables a panic backtrace
-//! reads), runs on the uploader thread only, and is cached per address because a running
+//! reads); the function an address physically lies in is then renamed from the executable's
+//! symbol table, which has the full path where line tables have only the bare name (see
+//! `symtab`). It runs on the uploader thread only, and is cached per address because a running
 //! service keeps hitting the same few thousand addresses. The cache is bounded: past
 //! `max_entries` it is cleared and refilled, trading a burst of re-resolution for a hard memory
 //! limit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use super::symtab::ExecutableSymbols;
 
 /// One source-level frame at an address. An address inside inlined code yields several, the
 /// innermost first, as pprof's `Location.line` wants them.
@@ -30,6 +34,8 @@ pub(crate) const UNKNOWN_FUNCTION: &str = "[unknown]";
 pub(crate) struct Symbolizer {
     cache: HashMap<usize, Arc<[SymbolFrame]>>,
     max_entries: usize,
+    /// Loaded on first use; `Some(None)` when the executable has no readable symbol table.
+    symbols: Option<Option<ExecutableSymbols>>,
 }
 
 impl Symbolizer {
@@ -38,6 +44,7 @@ impl Symbolizer {
         Self {
             cache: HashMap::new(),
             max_entries: max_entries.max(1),
+            symbols: None,
         }
     }
 
@@ -46,7 +53,17 @@ impl Symbolizer {
         if let Some(frames) = self.cache.get(&address) {
             return frames.clone();
         }
-        let frames: Arc<[SymbolFrame]> = resolve_uncached(address).into();
+        let mut frames = resolve_uncached(address);
+        let symbols = self.symbols.get_or_insert_with(ExecutableSymbols::load);
+        // `address` is a return address (or the interrupted instruction); the byte before it
+        // lies inside the calling instruction, as `backtrace::resolve` also assumes.
+        if let (Some(symbols), Some(physical)) = (symbols, frames.last_mut())
+            && let Some(raw) = symbols.name_at(address.wrapping_sub(1))
+        {
+            physical.name = format!("{:#}", backtrace::SymbolName::new(raw));
+            physical.system_name = String::from_utf8_lossy(raw).into_owned();
+        }
+        let frames: Arc<[SymbolFrame]> = frames.into();
         if self.cache.len() >= self.max_entries {
             self.cache.clear();
         }
@@ -109,12 +126,14 @@ mod tests {
         let mut symbolizer = Symbolizer::new(8);
         // `resolve` looks up `address - 1` (it expects return addresses), so ask for one byte in.
         let frames = symbolizer.resolve(address + 1);
-        assert!(
-            frames
-                .iter()
-                .any(|f| f.name.ends_with("a_function_with_a_findable_name")),
-            "{frames:?}"
+        let physical = frames.last().expect("never empty");
+        assert_eq!(
+            physical.name,
+            "instrument::profiling::symbolize::tests::a_function_with_a_findable_name",
+            "the full path from the symbol table"
         );
+        assert!(physical.system_name.starts_with("_ZN") || physical.system_name.starts_with("_R"));
+        assert!(physical.file.ends_with("symbolize.rs"), "{physical:?}");
         assert_eq!(symbolizer.cached(), 1);
         assert!(Arc::ptr_eq(&frames, &symbolizer.resolve(address + 1)));
     }
