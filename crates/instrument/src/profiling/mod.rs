@@ -28,8 +28,8 @@
 //!
 //! # How it works
 //!
-//! - [`sampler`](self) arms `setitimer(ITIMER_PROF)` at `frequency_hz`: every `1/hz` second of
-//!   process CPU time the kernel sends `SIGPROF` to a running thread.
+//! - The sampler (`sampler.rs`) arms `setitimer(ITIMER_PROF)` at `frequency_hz`: every `1/hz`
+//!   second of process CPU time the kernel sends `SIGPROF` to a running thread.
 //! - The `SIGPROF` handler reads the thread's span ids, unwinds the interrupted stack into a
 //!   preallocated slot of a lock-free ring, and returns.
 //! - A background thread drains the ring every 100 ms into counts per distinct (stack, span),

@@ -192,9 +192,9 @@ extern "C" fn on_sigprof(
     unsafe { *libc::__errno_location() = errno };
 }
 
-/// Unwinds the interrupted thread into a claimed slot. The walk starts inside this handler; the
-/// frames up to the signal trampoline are the profiler's own and are skipped by waiting for the
-/// interrupted instruction's address. If the unwinder never reaches it, the sample keeps just
+/// Unwinds the interrupted thread into a claimed slot, leaf first. The walk starts inside this
+/// handler; the frames up to the signal trampoline are the profiler's own and are skipped by
+/// waiting for the interrupted instruction's address. If the unwinder never reaches it, the sample keeps just
 /// that address, so the leaf function is still counted.
 fn record(ring: &SampleRing, pc: Option<usize>) {
     let span = current_span();
@@ -231,6 +231,13 @@ fn record(ring: &SampleRing, pc: Option<usize>) {
         len = 1;
     }
     if len > 0 {
+        if pc.is_some() {
+            // Every frame above the leaf is a return address, which symbolizers look up one
+            // byte back (inside the call). Storing the interrupted instruction plus one makes
+            // the leaf follow the same rule, as Go's profiler does, so a leaf at the first byte
+            // of a function is not attributed to the padding before it.
+            frames[0] = frames[0].wrapping_add(1);
+        }
         slot.commit(len, span);
     }
 }

@@ -99,6 +99,16 @@ fn resolve_uncached(address: usize) -> Vec<SymbolFrame> {
             line: symbol.lineno().unwrap_or(0),
         });
     });
+    if frames.is_empty()
+        && let Some(name) = dynamic_symbol(address.wrapping_sub(1))
+    {
+        frames.push(SymbolFrame {
+            name: format!("{:#}", backtrace::SymbolName::new(name.as_bytes())),
+            system_name: name,
+            file: String::new(),
+            line: 0,
+        });
+    }
     if frames.is_empty() {
         frames.push(SymbolFrame {
             name: UNKNOWN_FUNCTION.to_owned(),
@@ -108,6 +118,26 @@ fn resolve_uncached(address: usize) -> Vec<SymbolFrame> {
         });
     }
     frames
+}
+
+/// The dynamic symbol containing `address`, from the dynamic loader. This names code that has
+/// no file to read debug information from, chiefly the vDSO (`__vdso_clock_gettime`), where
+/// threads that read clocks spend their time.
+fn dynamic_symbol(address: usize) -> Option<String> {
+    // SAFETY: `dladdr` only reads loader state and fills `info`; `dli_sname`, when non-null,
+    // points at a NUL-terminated name in a loaded object that stays mapped.
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        if libc::dladdr(address as *const libc::c_void, &mut info) == 0 || info.dli_sname.is_null()
+        {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr(info.dli_sname)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +166,18 @@ mod tests {
         assert!(physical.file.ends_with("symbolize.rs"), "{physical:?}");
         assert_eq!(symbolizer.cached(), 1);
         assert!(Arc::ptr_eq(&frames, &symbolizer.resolve(address + 1)));
+    }
+
+    #[test]
+    fn vdso_code_is_named_by_the_dynamic_loader() {
+        // SAFETY: `getauxval` only reads the auxiliary vector.
+        let vdso = unsafe { libc::getauxval(libc::AT_SYSINFO_EHDR) } as usize;
+        assert_ne!(vdso, 0, "Linux maps a vDSO into every process");
+        let clock_gettime = (vdso..vdso + 0x4000)
+            .step_by(16)
+            .filter_map(|a| dynamic_symbol(a + 1))
+            .find(|name| name.contains("clock_gettime"));
+        assert!(clock_gettime.is_some(), "the vDSO exports clock_gettime");
     }
 
     #[test]
