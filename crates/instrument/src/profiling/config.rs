@@ -34,7 +34,8 @@ pub struct ProfilerConfig {
     pub max_stack_depth: usize,
     /// Samples the signal handler can queue before the uploader drains them, 16 to 1,048,576.
     /// The uploader drains every 100 ms; samples beyond the capacity are dropped and counted.
-    /// Default 4096.
+    /// Default 1024: 5 s of samples at 100 Hz on two busy cores, to cover the uploader's pauses
+    /// (symbolizing a new binary's first profile), in 1 MiB at the default stack depth.
     pub ring_capacity: usize,
     /// Distinct (stack, span) pairs kept per upload interval, 1 to 1,000,000; samples of further
     /// pairs are dropped and counted. Default 20,000.
@@ -56,7 +57,7 @@ impl ProfilerConfig {
             frequency_hz: 100,
             upload_interval: Duration::from_secs(10),
             max_stack_depth: 128,
-            ring_capacity: 4096,
+            ring_capacity: 1024,
             max_distinct_stacks: 20_000,
             push_timeout: Duration::from_secs(5),
             tenant_id: None,
