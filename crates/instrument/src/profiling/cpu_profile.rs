@@ -140,6 +140,25 @@ pub(crate) struct ProfileWindow {
     pub executable: String,
 }
 
+/// Signals needed before the measured sampling rate is trusted over the requested one.
+const MIN_SIGNALS_TO_MEASURE: u64 = 100;
+
+/// CPU nanoseconds one sample stands for. Normally `1e9 / hz`; but `ITIMER_PROF` is checked
+/// on the kernel's timer tick (often 250 Hz), so a higher `hz` yields at most one signal per
+/// tick. When the process CPU time per signal received so far exceeds the requested period by
+/// more than 10 %, the measured period is used, so `cpu` values still add up to the CPU time.
+pub(crate) fn effective_period(nominal_nanos: i64, process_cpu_nanos: u64, signals: u64) -> i64 {
+    if signals < MIN_SIGNALS_TO_MEASURE {
+        return nominal_nanos;
+    }
+    let measured = i64::try_from(process_cpu_nanos / signals).unwrap_or(i64::MAX);
+    if measured.saturating_mul(10) > nominal_nanos.saturating_mul(11) {
+        measured
+    } else {
+        nominal_nanos
+    }
+}
+
 /// Lower-case hex of `bytes` into `out` (cleared first).
 pub(crate) fn hex_into(out: &mut String, bytes: &[u8]) {
     out.clear();
@@ -222,6 +241,19 @@ mod tests {
         assert_eq!(types, vec![("samples", "count"), ("cpu", "nanoseconds")]);
         assert_eq!(p.period, 10_000_000);
         assert_eq!((p.time_nanos, p.duration_nanos), (5, 6));
+    }
+
+    #[test]
+    fn the_period_follows_the_measured_rate_only_when_the_kernel_caps_it() {
+        let ms = 1_000_000i64;
+        let cpu_ms = |n: u64| n * 1_000_000;
+        // Requested 100 Hz, got about 100 Hz: the requested period.
+        assert_eq!(effective_period(10 * ms, cpu_ms(2_500), 259), 10 * ms);
+        // Requested 1000 Hz on a 250 Hz kernel: 4 ms per signal.
+        assert_eq!(effective_period(ms, cpu_ms(2_500), 625), 4 * ms);
+        // Too few signals to judge.
+        assert_eq!(effective_period(ms, cpu_ms(400), 99), ms);
+        assert_eq!(effective_period(ms, 0, 0), ms);
     }
 
     #[test]

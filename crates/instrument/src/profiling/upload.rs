@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use super::ProfilingError;
 use super::config::ProfilerConfig;
-use super::cpu_profile::{CpuSamples, ProfileWindow};
+use super::cpu_profile::{CpuSamples, ProfileWindow, effective_period};
 use super::proto::{LabelPair, PushRequest, RawProfileSeries, RawSample};
 use super::ring::SampleRing;
 use super::symbolize::Symbolizer;
@@ -123,6 +123,10 @@ struct UploadTask {
     series_labels: Vec<LabelPair>,
     executable: String,
     window_start: SystemTime,
+    /// Process CPU time and signals seen (ring writes plus drops) when the profiler started,
+    /// to measure the rate the kernel actually delivers.
+    cpu_at_start: Duration,
+    signals_at_start: u64,
     in_flight: Option<JoinHandle<()>>,
 }
 
@@ -155,6 +159,8 @@ impl UploadTask {
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             window_start: SystemTime::now(),
+            cpu_at_start: process_cpu_time(),
+            signals_at_start: ring.written() + ring.dropped(),
             in_flight: None,
             config,
             ring,
@@ -204,7 +210,16 @@ impl UploadTask {
             return None;
         }
         let window = ProfileWindow {
-            period_nanos: 1_000_000_000 / i64::from(self.config.frequency_hz.max(1)),
+            period_nanos: effective_period(
+                1_000_000_000 / i64::from(self.config.frequency_hz.max(1)),
+                u64::try_from(
+                    process_cpu_time()
+                        .saturating_sub(self.cpu_at_start)
+                        .as_nanos(),
+                )
+                .unwrap_or(u64::MAX),
+                (self.ring.written() + self.ring.dropped()).saturating_sub(self.signals_at_start),
+            ),
             start_unix_nanos: unix_nanos(start),
             duration_nanos: now
                 .duration_since(start)
@@ -310,6 +325,22 @@ async fn push(
             tracing::warn!(%url, %error, "CPU profile push failed");
         }
     }
+}
+
+/// CPU time used by the whole process so far.
+fn process_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the kernel to fill.
+    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
 }
 
 fn unix_nanos(t: SystemTime) -> i64 {
