@@ -113,7 +113,7 @@ use std::sync::atomic::Ordering;
 
 pub use config::{ProfilerConfig, SERVER_ADDRESS_ENV, TENANT_ID_ENV};
 pub use cpu_profile::{SPAN_ID_LABEL, TRACE_ID_LABEL};
-pub use span::{clear_thread_span, set_thread_span};
+pub use span::{ThreadSpanGuard, clear_thread_span, enter_thread_span, set_thread_span};
 
 use ring::SampleRing;
 use sampler::Sampler;

@@ -60,6 +60,42 @@ pub fn clear_thread_span() {
     CURRENT.with(|slot| slot.valid.set(false));
 }
 
+/// Marks the calling thread as inside a span until the returned guard is dropped, which puts
+/// back whatever span (or none) was marked before: nested spans restore their parent.
+pub fn enter_thread_span(trace_id: [u8; 16], span_id: [u8; 8]) -> ThreadSpanGuard {
+    let previous = current_span();
+    set_thread_span(trace_id, span_id);
+    ThreadSpanGuard {
+        previous,
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// Restores the thread's previous span mark on drop; see [`enter_thread_span`]. Not `Send`:
+/// the mark belongs to the thread that made it.
+#[must_use = "the span mark is undone when the guard is dropped"]
+pub struct ThreadSpanGuard {
+    previous: Option<SpanIds>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for ThreadSpanGuard {
+    fn drop(&mut self) {
+        match self.previous {
+            Some(ids) => set_thread_span(ids.trace_id, ids.span_id),
+            None => clear_thread_span(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ThreadSpanGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadSpanGuard")
+            .field("restores", &self.previous)
+            .finish()
+    }
+}
+
 /// The calling thread's span, if it is inside one. Async-signal-safe (see the module docs).
 pub(crate) fn current_span() -> Option<SpanIds> {
     CURRENT.with(|slot| {
@@ -77,6 +113,23 @@ pub(crate) fn current_span() -> Option<SpanIds> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_guards_restore_the_parent_then_nothing() {
+        let ids = |t: u8, s: u8| SpanIds {
+            trace_id: [t; 16],
+            span_id: [s; 8],
+        };
+        let outer = enter_thread_span([1; 16], [2; 8]);
+        assert_eq!(current_span(), Some(ids(1, 2)));
+        {
+            let _inner = enter_thread_span([1; 16], [3; 8]);
+            assert_eq!(current_span(), Some(ids(1, 3)));
+        }
+        assert_eq!(current_span(), Some(ids(1, 2)));
+        drop(outer);
+        assert_eq!(current_span(), None);
+    }
 
     #[test]
     fn set_and_clear_are_seen_by_the_same_thread_only() {
