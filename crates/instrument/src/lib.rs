@@ -116,8 +116,10 @@ pub mod http;
 pub mod ids;
 pub mod log;
 pub mod metrics;
+pub mod profiling;
 mod telemetry;
 pub mod trace;
+mod warn_limit;
 
 pub use config::Config;
 pub use error::{InitError, MetricsError};

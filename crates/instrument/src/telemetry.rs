@@ -41,6 +41,8 @@ pub struct Telemetry {
     dispatch: Dispatch,
     global: bool,
     exporter: Mutex<Option<ExporterHandle>>,
+    /// The process-wide CPU profiler, when [`Telemetry::init`] started one.
+    profiler: Mutex<Option<crate::profiling::Profiler>>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -144,6 +146,14 @@ impl Telemetry {
             .try_init()
             .map_err(|e| InitError::SubscriberAlreadySet(e.to_string()))?;
         telemetry.global = true;
+        // The profiler is process-wide (one SIGPROF handler), so only the global telemetry
+        // starts it. Profiles are optional: a failure is logged, never fatal.
+        if let Some(address) = telemetry.config.pyroscope_server_address.clone() {
+            match crate::profiling::start(profiler_config(&telemetry.config, address)) {
+                Ok(p) => *telemetry.profiler.get_mut() = Some(p),
+                Err(e) => tracing::warn!(error = %e, "CPU profiling is off"),
+            }
+        }
         // Requests run under the global dispatcher: no need to set it per request.
         telemetry.http = Arc::new(LayerState {
             metrics: telemetry.http.metrics.clone(),
@@ -217,6 +227,7 @@ impl Telemetry {
             dispatch,
             global: false,
             exporter: Mutex::new(exporter),
+            profiler: Mutex::new(None),
         })
     }
 
@@ -269,10 +280,28 @@ impl Telemetry {
     /// Sends the spans still queued, waiting at most `config.shutdown_timeout`. Returns whether
     /// everything was flushed. Later spans are no longer exported.
     pub async fn shutdown(&self) -> bool {
+        if let Some(profiler) = self.profiler.lock().await.take() {
+            profiler.stop().await;
+        }
         let mut exporter = self.exporter.lock().await;
         match exporter.as_mut() {
             Some(handle) => handle.shutdown(self.config.shutdown_timeout).await,
             None => true,
         }
     }
+}
+
+/// The profiler's settings: series labelled like the other signals (`project` from
+/// `service.namespace`, `instance` from `service.instance.id`).
+fn profiler_config(config: &Config, address: String) -> crate::profiling::ProfilerConfig {
+    let mut pc = crate::profiling::ProfilerConfig::new(address, config.service_name.clone());
+    for (key, value) in &config.resource_attributes {
+        let label = match key.as_str() {
+            "service.namespace" => "project",
+            "service.instance.id" => "instance",
+            _ => continue,
+        };
+        pc.labels.push((label.to_string(), value.clone()));
+    }
+    pc
 }

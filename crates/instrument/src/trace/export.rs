@@ -175,12 +175,15 @@ async fn export(
                 return;
             }
             Err(status) if attempt == MAX_ATTEMPTS => {
-                tracing::warn!(
+                static WARNED: crate::warn_limit::WarnLimit = crate::warn_limit::WarnLimit::new();
+                if WARNED.allow() {
+                    tracing::warn!(
                     error = %status.message(),
                     code = ?status.code(),
                     spans = n,
-                    "span export failed, batch dropped"
-                );
+                    "span export failed, batch dropped (repeats are logged once a minute)"
+                    );
+                }
             }
             Err(_) => {
                 tokio::time::sleep(backoff).await;

@@ -29,11 +29,11 @@ pub(crate) struct SpanHook {
     pub(crate) clear: fn(),
 }
 
-/// The hook installed by [`crate::Telemetry`]: nothing until the profiling module is wired in
-/// (`SpanHook { set: crate::profiling::set_thread_span, clear: crate::profiling::clear_thread_span }`).
+/// The hook installed by [`crate::Telemetry`]: the CPU profiler labels its samples with the
+/// span the thread runs (two thread-local stores; harmless when no profiler runs).
 pub(crate) const PROFILING_HOOK: SpanHook = SpanHook {
-    set: |_, _| {},
-    clear: || {},
+    set: crate::profiling::set_thread_span,
+    clear: crate::profiling::clear_thread_span,
 };
 
 /// The target of the access line events.
