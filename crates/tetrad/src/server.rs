@@ -202,10 +202,13 @@ async fn bind(addr: std::net::SocketAddr, key: &str) -> anyhow::Result<tokio::ne
         .with_context(|| format!("listening on {addr} ({key})"))
 }
 
-/// tetrad scrapes its own `/metrics` like any target, as job `tetrad`.
+/// tetrad scrapes its own `/metrics` like any target, as job `tetrad`. With `honor_labels`:
+/// figures about supervised services carry their own `project`, `service` and `instance`
+/// (`tetrad_service_restarts_total{instance="backend-2"}`), which must not become
+/// `exported_instance` next to tetrad's own address.
 fn self_scrape_config(settings: &Settings) -> anyhow::Result<collector::scrape::ScrapeConfig> {
     let yaml = format!(
-        "job_name: tetrad\nstatic_configs:\n  - targets: ['{}']\n",
+        "job_name: tetrad\nhonor_labels: true\nstatic_configs:\n  - targets: ['{}']\n",
         settings.http_addr
     );
     serde_saphyr::from_str(&yaml).context("building the self-scrape job")

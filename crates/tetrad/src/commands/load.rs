@@ -71,9 +71,16 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 pub struct BaseUrls(Vec<String>);
 
 impl BaseUrls {
-    /// The base for the `n`th request.
+    /// The base for the `n`th request. Plain `n % len` would pair each step of the request
+    /// mix (a fixed cycle) with the same base whenever the two lengths share a factor — every
+    /// `/panic` on one replica — so the choice is a hash of `n` (splitmix64): uniform over the
+    /// bases, and different for each round of the mix.
     fn pick(&self, n: u64) -> &str {
-        &self.0[(n % self.0.len() as u64) as usize]
+        let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        &self.0[(z % self.0.len() as u64) as usize]
     }
 }
 
@@ -321,7 +328,17 @@ mod tests {
         assert!(parse_base_url("http://localhost:8000").is_ok());
         let many = parse_base_urls("http://a:1, http://b:2/").unwrap();
         assert_eq!(many.to_string(), "http://a:1,http://b:2");
-        assert_eq!((many.pick(1), many.pick(2)), ("http://b:2", "http://a:1"));
+        let to_a = (0..1000).filter(|&n| many.pick(n) == "http://a:1").count();
+        assert!(
+            (400..=600).contains(&to_a),
+            "{to_a} of 1000 to the first base"
+        );
+        // Every step of an even cycle reaches both bases over time.
+        for step in 0..40u64 {
+            let bases: std::collections::BTreeSet<&str> =
+                (0..8).map(|round| many.pick(round * 40 + step)).collect();
+            assert_eq!(bases.len(), 2, "step {step}");
+        }
         assert!(parse_base_urls("http://a:1,").is_err());
         assert!(parse_base_url("https://example.test/prefix/").is_ok());
         for bad in [
