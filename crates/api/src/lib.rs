@@ -20,6 +20,8 @@
 //!   and `GET /api/v1/tetrad/logs`, the recent records of the in-memory sink (see
 //!   [`loki_push`]).
 //!
+//! - the embedded web UI (see [`ui`]) as the fallback for every other path.
+//!
 //! Every error becomes a response in exactly one place: `impl IntoResponse for ApiError`.
 
 #![warn(missing_docs)]
@@ -34,6 +36,7 @@ mod prometheus;
 mod push;
 mod selector;
 pub mod self_metrics;
+pub mod ui;
 
 pub use error::{ApiError, ErrorType};
 pub use selector::{parse_selector, parse_selectors};
@@ -216,5 +219,6 @@ pub fn router(state: ApiState) -> axum::Router {
         .merge(push::routes())
         .merge(projects_http::routes())
         .merge(loki_push::routes())
+        .fallback(ui::serve)
         .with_state(state)
 }
