@@ -37,6 +37,7 @@ export function TimeseriesPanel({ panel, data, range, height }: TimeseriesPanelP
     return { timestamps: cols.timestamps, series };
   }, [data]);
   const interp = panel.field.lineInterpolation;
+  if (data.series.length === 0) return <div class="panel-nodata">No data</div>;
   return (
     <LineChart
       timestamps={timestamps}
