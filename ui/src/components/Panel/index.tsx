@@ -43,12 +43,13 @@ const EMPTY: PanelData = { series: [], rows: [], sent: [], errors: [], notices: 
 
 /** One panel. */
 export function Panel({ panel, variables, range, raw, tick, widthPx }: PanelProps) {
+  const hasQueries = panel.type !== "text" && panel.type !== "unsupported";
   const [data, setData] = useState<PanelData>(EMPTY);
-  const [loading, setLoading] = useState(false);
+  // Loading from the first render, so "No data" never flashes before the first answer.
+  const [loading, setLoading] = useState(hasQueries);
   const [failure, setFailure] = useState("");
   const ctx = { variables, range, widthPx };
   const title = interpolate(panel.title, { variables, builtins: {} }, true);
-  const hasQueries = panel.type !== "text" && panel.type !== "unsupported";
 
   // The queries as they will be sent: the effect below reruns only when this text changes.
   const sentKey = useMemo(
