@@ -43,6 +43,24 @@ export interface LineChartProps {
   hideLegend?: boolean;
 }
 
+/**
+ * The y range: fixed ends where the panel sets them, else from 0 (or the data's minimum when
+ * negative) to the data's maximum plus 5 % headroom so a flat line does not sit on the border.
+ */
+export function yRange(
+  dmin: number | null,
+  dmax: number | null,
+  min: number | undefined,
+  max: number | undefined,
+): [number, number] {
+  const dataLo = dmin ?? 0;
+  const dataHi = dmax ?? 1;
+  const lo = min ?? Math.min(0, dataLo);
+  let hi = max ?? dataHi + (dataHi - lo) * 0.05;
+  if (hi <= lo) hi = lo + 1;
+  return [lo, hi];
+}
+
 /** Smallest drag in pixels that counts as a zoom rather than a click. */
 const MIN_DRAG_PX = 5;
 
@@ -79,11 +97,7 @@ export function LineChart(props: LineChartProps) {
       scales: {
         x: { time: true },
         y: {
-          range: (_u, dmin, dmax) => {
-            const lo = min ?? (dmin === dmax ? dmin - 1 : dmin);
-            const hi = max ?? (dmin === dmax ? dmax + 1 : dmax);
-            return [Math.min(lo, min ?? 0, hi), hi];
-          },
+          range: (_u, dmin, dmax) => yRange(dmin, dmax, min, max),
         },
       },
       axes: [

@@ -3,6 +3,13 @@
 
 import uPlot from "uplot";
 
+/** `YYYY-MM-DD HH:MM:SS` in the browser's time zone, like the chart's axis. */
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 /** Formats a value for the tooltip. */
 export type ValueFormatter = (v: number | null) => string;
 
@@ -22,7 +29,7 @@ export function tooltipPlugin(format: ValueFormatter): uPlot.Plugin {
     tip.replaceChildren();
     const head = document.createElement("div");
     head.className = "tt-time";
-    head.textContent = t === undefined ? "" : new Date(t * 1000).toISOString().replace("T", " ").slice(0, 19);
+    head.textContent = t === undefined ? "" : localTime(t * 1000);
     tip.appendChild(head);
     // Largest values first, like Grafana's "sort descending" tooltip; at most 20 rows.
     const rows: { label: string; value: number | null; color: string }[] = [];

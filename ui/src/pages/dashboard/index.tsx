@@ -13,7 +13,7 @@ import { useTimeRange } from "../../hooks/useTimeRange";
 import { useVariables } from "../../hooks/useVariables";
 import { interpolate, type ResolvedVariable } from "../../dashboard/variables";
 import { updateParams, useLocation } from "../../state/url";
-import type { RawTimeRange, TimeRange } from "../../state/time";
+import { REFRESH_CHOICES, type RawTimeRange, type TimeRange } from "../../state/time";
 
 /** Props of DashboardPage. */
 export interface DashboardPageProps {
@@ -95,14 +95,21 @@ export default function DashboardPage({ uid }: DashboardPageProps) {
   const vars = useVariables(dash, params, range, `${raw.from}|${raw.to}|${tick}`);
   const [gridRef, width] = useWidth();
 
-  // The dashboard's saved range applies when the URL names none (replacing, not adding, history).
+  // The dashboard's saved range and refresh apply when the URL names none, as in Grafana
+  // (replacing the history entry, not adding one).
   useEffect(() => {
     if (!dash) return;
+    const update: Record<string, string> = {};
     if (params["from"] === undefined && params["to"] === undefined) {
       if (dash.time.from !== "now-1h" || dash.time.to !== "now") {
-        updateParams({ from: dash.time.from, to: dash.time.to }, { replace: true });
+        update["from"] = dash.time.from;
+        update["to"] = dash.time.to;
       }
     }
+    if (params["refresh"] === undefined && (REFRESH_CHOICES as readonly string[]).includes(dash.refresh)) {
+      update["refresh"] = dash.refresh;
+    }
+    if (Object.keys(update).length > 0) updateParams(update, { replace: true });
   }, [dash]);
 
   useEffect(() => {
