@@ -2,7 +2,8 @@
 // It reads and writes only the URL (`from`, `to`, `refresh`), so back/forward move through
 // earlier ranges.
 
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
+import { useDismiss } from "../../hooks/useDismiss";
 import { refreshNow, setRefresh, setTimeRange, useTimeRange } from "../../hooks/useTimeRange";
 import { describeRange, parseTime, QUICK_RANGES, REFRESH_CHOICES } from "../../state/time";
 
@@ -27,6 +28,8 @@ export function TimePicker() {
   const [fromText, setFromText] = useState("");
   const [toText, setToText] = useState("");
   const [inputError, setInputError] = useState("");
+  const box = useRef<HTMLDivElement>(null);
+  useDismiss(open, box, () => setOpen(false));
 
   const openPanel = () => {
     setFromText(raw.from.startsWith("now") ? raw.from : toInput(range.start));
@@ -54,7 +57,7 @@ export function TimePicker() {
   };
 
   return (
-    <div class="time-picker">
+    <div class="time-picker" ref={box}>
       <button type="button" class="tp-range" onClick={openPanel} title="Change the time range">
         {describeRange(raw)}
       </button>

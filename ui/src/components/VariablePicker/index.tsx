@@ -2,7 +2,8 @@
 // as `var-<name>` (repeated for several values, `$__all` for All), which re-resolves the
 // variables and reloads the panels; back/forward restore earlier choices.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
+import { useDismiss } from "../../hooks/useDismiss";
 import { ALL, urlParamName, type ResolvedVariable } from "../../dashboard/variables";
 import { updateParams } from "../../state/url";
 
@@ -30,14 +31,7 @@ function Dropdown({ v }: { v: ResolvedVariable }) {
   const [open, setOpen] = useState(false);
   const [filter, setFilter] = useState("");
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return undefined;
-    const close = (e: MouseEvent) => {
-      if (box.current && !box.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
+  useDismiss(open, box, () => setOpen(false));
   const choose = (value: string) => {
     updateParams({ [urlParamName(v.model.name)]: toggleSelection(v, value) });
     if (!v.model.multi) setOpen(false);

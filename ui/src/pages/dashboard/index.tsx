@@ -33,7 +33,7 @@ function useWidth(): [preact.RefObject<HTMLDivElement>, number] {
     const ro = new ResizeObserver(measure);
     ro.observe(el);
     return () => ro.disconnect();
-  }, [ref.current]);
+  }, []);
   return [ref, width];
 }
 
