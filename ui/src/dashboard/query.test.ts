@@ -12,7 +12,7 @@ describe("panel queries", () => {
         {
           type: "timeseries",
           gridPos: { x: 0, y: 0, w: 12, h: 8 },
-          targets: [{ expr: 'sum(rate(x{service=~"$service"}[$__rate_interval])) / $__range_s' }],
+          targets: [{ expr: 'sum(rate(x{service=~"$service"}[$__rate_interval])) / $__range_s @ ${__to}' }],
         },
       ],
     });
@@ -45,7 +45,7 @@ describe("panel queries", () => {
       range: { start: 0, end: 3_600_000 },
       widthPx: 800,
     });
-    expect(sent.expr).toBe('sum(rate(x{service=~"(api|web)"}[1m])) / 3600');
+    expect(sent.expr).toBe('sum(rate(x{service=~"(api|web)"}[1m])) / 3600 @ 3600000');
     expect(sent.timing.stepMs).toBe(15_000);
   });
 

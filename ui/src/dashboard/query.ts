@@ -82,7 +82,13 @@ export function prepareTarget(panel: Panel, target: Target, ctx: PanelQueryConte
     maxDataPoints: panel.maxDataPoints ?? Math.max(ctx.widthPx, 50),
     minInterval,
   });
-  const expr = interpolate(target.expr, { variables: ctx.variables, builtins: builtinVariables(timing) });
+  const builtins = {
+    ...builtinVariables(timing),
+    // Grafana's dashboard range in epoch milliseconds.
+    __from: String(Math.round(ctx.range.start)),
+    __to: String(Math.round(ctx.range.end)),
+  };
+  const expr = interpolate(target.expr, { variables: ctx.variables, builtins });
   return { refId: target.refId, expr, timing };
 }
 
