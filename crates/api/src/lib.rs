@@ -20,10 +20,14 @@
 //!   and `GET /api/v1/tetrad/logs`, the recent records of the in-memory sink (see
 //!   [`loki_push`]).
 //!
+//! - dashboards for the UI, `GET /api/tetrad/dashboards[/{uid}]` (see [`dashboards`]);
+//! - the embedded web UI (see [`ui`]) as the fallback for every other path.
+//!
 //! Every error becomes a response in exactly one place: `impl IntoResponse for ApiError`.
 
 #![warn(missing_docs)]
 
+pub mod dashboards;
 pub mod error;
 pub mod json;
 pub mod loki_push;
@@ -34,6 +38,7 @@ mod prometheus;
 mod push;
 mod selector;
 pub mod self_metrics;
+pub mod ui;
 
 pub use error::{ApiError, ErrorType};
 pub use selector::{parse_selector, parse_selectors};
@@ -122,6 +127,8 @@ pub struct ApiState {
     pub recent_logs: Option<Arc<logs::MemoryLogSink>>,
     /// Projects registered by `tetrad up` (see [`projects`]).
     pub projects: Arc<projects::ProjectRegistry>,
+    /// Dashboards served to the UI (see [`dashboards`]); the built-in one by default.
+    pub dashboards: Arc<dashboards::DashboardStore>,
     query_slots: Arc<Semaphore>,
     push_slots: Arc<Semaphore>,
 }
@@ -165,6 +172,7 @@ impl ApiState {
             scrape: None,
             snapshotter: None,
             projects: Arc::new(projects::ProjectRegistry::new()),
+            dashboards: Arc::new(dashboards::DashboardStore::builtin_only()),
             log_sink: None,
             recent_logs: None,
             remote_write,
@@ -198,6 +206,12 @@ impl ApiState {
         self
     }
 
+    /// Serves dashboards from this store (e.g. one with a provisioning folder).
+    pub fn with_dashboards(mut self, d: Arc<dashboards::DashboardStore>) -> Self {
+        self.dashboards = d;
+        self
+    }
+
     /// Serves `/api/v1/admin/tsdb/snapshot` with this snapshot writer.
     pub fn with_snapshotter(mut self, s: Arc<dyn tsdb::Snapshottable>) -> Self {
         self.snapshotter = Some(s);
@@ -216,5 +230,7 @@ pub fn router(state: ApiState) -> axum::Router {
         .merge(push::routes())
         .merge(projects_http::routes())
         .merge(loki_push::routes())
+        .merge(dashboards::routes())
+        .fallback(ui::serve)
         .with_state(state)
 }
