@@ -22,6 +22,8 @@
 //!   and `GET /api/v1/tetrad/logs`, the recent records of the in-memory sink (see
 //!   [`loki_push`]).
 //!
+//! - the embedded web UI (see [`ui`]) as the fallback for every other path.
+//!
 //! Every error becomes a response in exactly one place: `impl IntoResponse for ApiError`.
 
 #![warn(missing_docs)]
@@ -39,6 +41,7 @@ mod selector;
 pub mod self_metrics;
 pub mod status;
 pub mod status_config;
+pub mod ui;
 
 pub use error::{ApiError, ErrorType};
 pub use selector::{parse_selector, parse_selectors};
@@ -256,5 +259,6 @@ pub fn router(state: ApiState) -> axum::Router {
         .merge(projects_http::routes())
         .merge(status::routes())
         .merge(pipeline::routes())
+        .fallback(ui::serve)
         .with_state(state)
 }
