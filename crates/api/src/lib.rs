@@ -22,12 +22,14 @@
 //!   and `GET /api/v1/tetrad/logs`, the recent records of the in-memory sink (see
 //!   [`loki_push`]).
 //!
+//! - dashboards for the UI, `GET /api/tetrad/dashboards[/{uid}]` (see [`dashboards`]);
 //! - the embedded web UI (see [`ui`]) as the fallback for every other path.
 //!
 //! Every error becomes a response in exactly one place: `impl IntoResponse for ApiError`.
 
 #![warn(missing_docs)]
 
+pub mod dashboards;
 pub mod error;
 pub mod json;
 pub mod loki_push;
@@ -136,6 +138,8 @@ pub struct ApiState {
     /// store does not report them.
     pub head_status: Option<Arc<dyn tsdb::HeadStatusReadable>>,
     pipeline_rates: Arc<pipeline::RateTracker>,
+    /// Dashboards served to the UI (see [`dashboards`]); the built-in one by default.
+    pub dashboards: Arc<dashboards::DashboardStore>,
     query_slots: Arc<Semaphore>,
     push_slots: Arc<Semaphore>,
 }
@@ -182,6 +186,7 @@ impl ApiState {
             status: Arc::new(status::StatusInfo::default()),
             head_status: None,
             pipeline_rates: Arc::new(pipeline::RateTracker::default()),
+            dashboards: Arc::new(dashboards::DashboardStore::builtin_only()),
             log_sink: None,
             recent_logs: None,
             remote_write,
@@ -227,6 +232,12 @@ impl ApiState {
         self
     }
 
+    /// Serves dashboards from this store (e.g. one with a provisioning folder).
+    pub fn with_dashboards(mut self, d: Arc<dashboards::DashboardStore>) -> Self {
+        self.dashboards = d;
+        self
+    }
+
     /// Serves `/api/v1/admin/tsdb/snapshot` with this snapshot writer.
     pub fn with_snapshotter(mut self, s: Arc<dyn tsdb::Snapshottable>) -> Self {
         self.snapshotter = Some(s);
@@ -259,6 +270,7 @@ pub fn router(state: ApiState) -> axum::Router {
         .merge(projects_http::routes())
         .merge(status::routes())
         .merge(pipeline::routes())
+        .merge(dashboards::routes())
         .fallback(ui::serve)
         .with_state(state)
 }

@@ -66,6 +66,15 @@ pub struct RawFile {
     /// Services `tetrad up` supervises, compose-like.
     #[serde(default)]
     pub services: std::collections::BTreeMap<String, crate::stack_services::RawService>,
+    /// Dashboard provisioning for the UI.
+    pub dashboards: Option<RawDashboards>,
+}
+
+/// `dashboards:` — a folder of Grafana dashboard JSON files, relative to the stack file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDashboards {
+    pub path: Option<PathBuf>,
 }
 
 /// `retention:` per signal.
@@ -148,6 +157,9 @@ pub struct Settings {
     pub self_scrape: bool,
     /// The stack file's `services:`, validated.
     pub services: Vec<crate::stack_services::ServiceConfig>,
+    /// Folder of provisioned dashboards (`dashboards.path`, resolved against the stack file's
+    /// folder); the built-in service dashboard is served either way.
+    pub dashboards_dir: Option<PathBuf>,
 }
 
 /// When the WAL is fsynced.
@@ -344,6 +356,13 @@ pub(crate) fn resolve(
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_else(|| PathBuf::from("."));
     let services = crate::stack_services::resolve_services(raw.services, &file, &stack_dir)?;
+    let dashboards_dir = raw.dashboards.and_then(|d| d.path).map(|p| {
+        if p.is_absolute() {
+            p
+        } else {
+            stack_dir.join(p)
+        }
+    });
     Ok(Settings {
         http_addr: addr(
             &args.http_addr,
@@ -398,6 +417,7 @@ pub(crate) fn resolve(
         scrape_configs: raw.scrape_configs,
         self_scrape: raw.self_scrape.unwrap_or(true),
         services,
+        dashboards_dir,
         file,
     })
 }
@@ -511,6 +531,16 @@ mod tests {
         let s = resolve(&args, raw, None).unwrap();
         assert_eq!(s.http_addr.port(), 2);
         assert_eq!(s.retention_ms, 2 * 86_400_000);
+    }
+
+    #[test]
+    fn dashboards_path_is_relative_to_the_stack_file() {
+        let s = check("dashboards.good.yaml").unwrap();
+        let dir =
+            std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/config"))
+                .unwrap();
+        assert_eq!(s.dashboards_dir, Some(dir.join("./dashboards")));
+        assert_eq!(check("empty.good.yaml").unwrap().dashboards_dir, None);
     }
 
     #[test]

@@ -105,7 +105,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .with_projects(projects.clone())
         .with_logs(log_sink.clone(), Some(recent_logs))
         .with_status(status)
-        .with_head_status(db.clone());
+        .with_head_status(db.clone())
+        .with_dashboards(Arc::new(match &settings.dashboards_dir {
+            Some(dir) => api::dashboards::DashboardStore::with_folder(dir.clone()),
+            None => api::dashboards::DashboardStore::builtin_only(),
+        }));
 
     let http = bind(settings.http_addr, "http_addr").await?;
     let otlp_http = bind(settings.otlp_http_addr, "otlp_http_addr").await?;
