@@ -1,10 +1,31 @@
-// Ranking of completion candidates: names that start with the typed prefix first (shortest
-// first, then alphabetical), then names that merely contain it; at most MAX_SUGGESTIONS.
+// Ranking of completion candidates: names that start with the typed prefix first — the
+// functions people reach for most (`rate`, `sum`, `histogram_quantile`, ...) ahead of the rest,
+// then shortest first, then alphabetical — then names that merely contain it; at most
+// MAX_SUGGESTIONS.
 
 import { AGGREGATIONS, FUNCTIONS } from "./functions";
 
 /** Most suggestions shown at once. */
 export const MAX_SUGGESTIONS = 50;
+
+/** Functions and aggregations ranked first among equal prefix matches, most used first. */
+const POPULAR = [
+  "rate",
+  "sum",
+  "histogram_quantile",
+  "increase",
+  "irate",
+  "avg",
+  "max",
+  "min",
+  "count",
+  "topk",
+  "absent",
+  "label_replace",
+  "delta",
+  "deriv",
+];
+const POPULARITY = new Map(POPULAR.map((n, i) => [n, i]));
 
 /** One suggestion. */
 export interface Suggestion {
@@ -30,7 +51,10 @@ export function rank(items: Suggestion[], prefix: string): Suggestion[] {
     if (t.startsWith(p)) starts.push(s);
     else if (p !== "" && t.includes(p)) contains.push(s);
   }
-  const byLen = (a: Suggestion, b: Suggestion) => a.text.length - b.text.length || a.text.localeCompare(b.text);
+  const popularity = (s: Suggestion) =>
+    s.kind === "function" || s.kind === "aggregation" ? (POPULARITY.get(s.text) ?? POPULAR.length) : POPULAR.length;
+  const byLen = (a: Suggestion, b: Suggestion) =>
+    popularity(a) - popularity(b) || a.text.length - b.text.length || a.text.localeCompare(b.text);
   starts.sort(byLen);
   contains.sort(byLen);
   // An exact match alone offers nothing to complete.
