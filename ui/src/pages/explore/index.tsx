@@ -12,7 +12,7 @@ import { parseErrorPosition } from "../../components/PromqlEditor/errorPosition"
 import { TimePicker } from "../../components/TimePicker";
 import { useFetch } from "../../hooks/useFetch";
 import { setTimeRange, useTimeRange } from "../../hooks/useTimeRange";
-import { alignMatrix, parseSampleValue } from "../../hooks/uplot/data";
+import { alignMatrix } from "../../hooks/uplot/data";
 import { firstParam, updateParams, useLocation } from "../../state/url";
 import { formatSeries, graphStep } from "./format";
 import { browserStore, loadHistory, pushHistory, saveHistory } from "./history";
@@ -178,7 +178,7 @@ function TableView({ data }: { data: QueryResult }) {
                 <td class="value">
                   {s.values.map(([t, v]) => (
                     <div key={t}>
-                      {String(parseSampleValue(v) ?? v)} @{t}
+                      {v} @{t}
                     </div>
                   ))}
                 </td>
