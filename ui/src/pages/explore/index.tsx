@@ -100,10 +100,11 @@ export default function ExplorePage() {
       </div>
       <div class="explore-result">
         {expr === "" && <p class="muted">Run a query to see its result.</p>}
-        {result.data && tab === "graph" && (
+        {/* A failed query hides the previous result rather than showing it as this one's. */}
+        {result.data && !result.error && tab === "graph" && (
           <GraphView data={result.data} startMs={range.start} endMs={range.end} stepMs={stepMs} />
         )}
-        {result.data && tab === "table" && <TableView data={result.data} />}
+        {result.data && !result.error && tab === "table" && <TableView data={result.data} />}
       </div>
       <History items={history} onPick={(q) => run(q)} onClear={() => {
         setHistory([]);
