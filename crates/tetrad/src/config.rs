@@ -539,7 +539,7 @@ mod tests {
         let dir =
             std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/config"))
                 .unwrap();
-        assert_eq!(s.dashboards_dir, Some(dir.join("./dashboards")));
+        assert_eq!(s.dashboards_dir, Some(dir.join("dashboards")));
         assert_eq!(check("empty.good.yaml").unwrap().dashboards_dir, None);
     }
 

@@ -45,6 +45,7 @@ const DURATION_STEPS: [number, string][] = [
 /** Milliseconds to the largest unit that keeps the value ≥ 1 (sub-millisecond stays in ms). */
 function duration(ms: number, decimals: number | undefined): string {
   const a = Math.abs(ms);
+  if (a === 0) return "0 s";
   let step = DURATION_STEPS[0]!;
   for (const s of DURATION_STEPS) if (a >= s[0]) step = s;
   if (a < 1) {
