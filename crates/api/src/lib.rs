@@ -12,6 +12,8 @@
 //!   snapshotter ([`ApiState::with_snapshotter`]), else "admin APIs disabled" (503);
 //! - push receivers (`/api/v1/write`, OTLP HTTP `/v1/metrics`) that hand bodies to the
 //!   `collector` crate;
+//! - Prometheus' status pages' data, `/api/v1/status/{config,runtimeinfo,flags,tsdb}` (see
+//!   [`status`]), and tetrad's component view `GET /api/tetrad/pipeline` (see [`pipeline`]);
 //! - `/metrics`, tetrad's own metrics, and `/-/healthy`, `/-/ready`;
 //! - the project registry of `tetrad up` under `/api/v1/tetrad/projects` (see [`projects`]):
 //!   registered services' replicas become scrape targets labelled `project`, `service`,
@@ -32,12 +34,15 @@ pub mod error;
 pub mod json;
 pub mod loki_push;
 pub mod params;
+pub mod pipeline;
 pub mod projects;
 mod projects_http;
 mod prometheus;
 mod push;
 mod selector;
 pub mod self_metrics;
+pub mod status;
+pub mod status_config;
 pub mod ui;
 
 pub use error::{ApiError, ErrorType};
@@ -127,6 +132,12 @@ pub struct ApiState {
     pub recent_logs: Option<Arc<logs::MemoryLogSink>>,
     /// Projects registered by `tetrad up` (see [`projects`]).
     pub projects: Arc<projects::ProjectRegistry>,
+    /// What the status endpoints report about the running server.
+    pub status: Arc<status::StatusInfo>,
+    /// The metrics head's figures for `/api/v1/status/tsdb` and the pipeline; `None` when the
+    /// store does not report them.
+    pub head_status: Option<Arc<dyn tsdb::HeadStatusReadable>>,
+    pipeline_rates: Arc<pipeline::RateTracker>,
     /// Dashboards served to the UI (see [`dashboards`]); the built-in one by default.
     pub dashboards: Arc<dashboards::DashboardStore>,
     query_slots: Arc<Semaphore>,
@@ -172,6 +183,9 @@ impl ApiState {
             scrape: None,
             snapshotter: None,
             projects: Arc::new(projects::ProjectRegistry::new()),
+            status: Arc::new(status::StatusInfo::default()),
+            head_status: None,
+            pipeline_rates: Arc::new(pipeline::RateTracker::default()),
             dashboards: Arc::new(dashboards::DashboardStore::builtin_only()),
             log_sink: None,
             recent_logs: None,
@@ -206,6 +220,18 @@ impl ApiState {
         self
     }
 
+    /// Serves the status endpoints from these facts.
+    pub fn with_status(mut self, s: status::StatusInfo) -> Self {
+        self.status = Arc::new(s);
+        self
+    }
+
+    /// Reports this store's head in `/api/v1/status/tsdb` and the pipeline view.
+    pub fn with_head_status(mut self, h: Arc<dyn tsdb::HeadStatusReadable>) -> Self {
+        self.head_status = Some(h);
+        self
+    }
+
     /// Serves dashboards from this store (e.g. one with a provisioning folder).
     pub fn with_dashboards(mut self, d: Arc<dashboards::DashboardStore>) -> Self {
         self.dashboards = d;
@@ -221,15 +247,29 @@ impl ApiState {
 
 /// The OTLP/HTTP receiver alone, for its own listener (4318 by default).
 pub fn otlp_http_router(state: ApiState) -> axum::Router {
-    push::otlp_routes().with_state(state)
+    push::otlp_routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pipeline::count_receiver_requests,
+        ))
+        .with_state(state)
 }
 
 /// The router with every route of this crate.
 pub fn router(state: ApiState) -> axum::Router {
+    // Push routes are counted per receiver for the pipeline view.
+    let receivers =
+        push::routes()
+            .merge(loki_push::routes())
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                pipeline::count_receiver_requests,
+            ));
     prometheus::routes()
-        .merge(push::routes())
+        .merge(receivers)
         .merge(projects_http::routes())
-        .merge(loki_push::routes())
+        .merge(status::routes())
+        .merge(pipeline::routes())
         .merge(dashboards::routes())
         .fallback(ui::serve)
         .with_state(state)

@@ -133,8 +133,12 @@ async fn push(State(st): State<ApiState>, req: Request) -> Response {
         Ok(r) => r,
         Err(message) => return loki_error(StatusCode::BAD_REQUEST, message),
     };
+    let n = records.len() as u64;
     match sink.push(records) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => {
+            crate::pipeline::count_records(&st.self_metrics, "loki_push", n);
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(e) => {
             let mut resp = loki_error(StatusCode::TOO_MANY_REQUESTS, e.to_string());
             resp.headers_mut()

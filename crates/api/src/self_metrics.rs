@@ -76,6 +76,20 @@ impl Registry {
         fam.counters.entry(key).or_default().clone()
     }
 
+    /// Every series of the counter family `name` with its value; empty when unknown.
+    pub fn counter_values(&self, name: &str) -> Vec<(Vec<(String, String)>, u64)> {
+        self.families
+            .lock()
+            .get(name)
+            .map(|f| {
+                f.counters
+                    .iter()
+                    .map(|(l, c)| (l.clone(), c.get()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Registers a collector for the family `name` of type `kind` (`gauge` or `counter`).
     pub fn register_collector(
         &self,

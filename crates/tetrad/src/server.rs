@@ -84,6 +84,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     scrape
         .apply_config(&settings.global, &scrape_configs)
         .map_err(|e| anyhow::anyhow!("scrape_configs: {}: {}", e.key, e.message))?;
+    let status = status_info(settings, &scrape_configs);
     // Registered projects' targets are scraped alongside the file's jobs.
     let projects = Arc::new(api::projects::ProjectRegistry::with_scrape(
         scrape.clone(),
@@ -103,6 +104,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .with_snapshotter(db.clone())
         .with_projects(projects.clone())
         .with_logs(log_sink.clone(), Some(recent_logs))
+        .with_status(status)
+        .with_head_status(db.clone())
         .with_dashboards(Arc::new(match &settings.dashboards_dir {
             Some(dir) => api::dashboards::DashboardStore::with_folder(dir.clone()),
             None => api::dashboards::DashboardStore::builtin_only(),
@@ -129,7 +132,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             db.clone(),
             state.otlp_delta.clone(),
             state.otlp.limits.clone(),
-        );
+        )
+        .with_observer(Arc::new(api::pipeline::receiver_observer(
+            state.self_metrics.clone(),
+            "otlp_grpc",
+        )));
         let grpc = tonic::transport::Server::builder()
             .add_service(
                 MetricsServiceServer::new(otlp_service)
@@ -168,6 +175,80 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         stop: stop_tx,
         task,
     })
+}
+
+/// What `/api/v1/status/*` reports: the effective collection config and settings.
+fn status_info(
+    settings: &Settings,
+    scrape_configs: &[collector::scrape::ScrapeConfig],
+) -> api::status::StatusInfo {
+    let retention = {
+        let time = (settings.retention_ms > 0)
+            .then(|| model::time::format_duration_ms(settings.retention_ms));
+        let size = settings.retention_bytes.map(|b| format!("{b}B"));
+        match (time, size) {
+            (Some(t), Some(s)) => format!("{t} or {s}"),
+            (t, s) => t.or(s).unwrap_or_default(),
+        }
+    };
+    let file = settings
+        .file
+        .as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_default();
+    let flags: [(&str, String); 16] = [
+        ("file", file),
+        ("project", settings.project.clone()),
+        ("data-dir", settings.data_dir.display().to_string()),
+        ("http-addr", settings.http_addr.to_string()),
+        ("otlp-grpc-addr", settings.otlp_grpc_addr.to_string()),
+        ("otlp-http-addr", settings.otlp_http_addr.to_string()),
+        ("pyroscope-addr", settings.pyroscope_addr.to_string()),
+        ("log-level", settings.log_level.clone()),
+        ("retention", retention.clone()),
+        (
+            "storage.tsdb.out-of-order-time-window",
+            model::time::format_duration_ms(settings.out_of_order_window_ms),
+        ),
+        (
+            "storage.tsdb.wal-fsync",
+            match settings.wal_fsync {
+                WalFsync::Always => "always".into(),
+                WalFsync::Interval(d) => model::time::format_duration_ms(d.as_millis() as i64),
+            },
+        ),
+        ("limits.max-series", settings.max_series.to_string()),
+        (
+            "query.timeout",
+            model::time::format_duration_ms(settings.query_timeout.as_millis() as i64),
+        ),
+        ("query.max-samples", settings.query_max_samples.to_string()),
+        (
+            "query.lookback-delta",
+            model::time::format_duration_ms(settings.query_lookback_ms),
+        ),
+        (
+            "query.max-concurrency",
+            settings.query_max_concurrency.to_string(),
+        ),
+    ];
+    api::status::StatusInfo {
+        storage_retention: retention,
+        global: settings.global.clone(),
+        scrape_configs: scrape_configs.to_vec(),
+        flags: flags
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .chain([
+                ("self-scrape".to_string(), settings.self_scrape.to_string()),
+                (
+                    "limits.max-push-body-bytes".to_string(),
+                    settings.max_push_body_bytes.to_string(),
+                ),
+            ])
+            .collect(),
+        ..Default::default()
+    }
 }
 
 /// Drops projects whose `tetrad up` stopped sending heartbeats.

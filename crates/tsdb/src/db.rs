@@ -636,6 +636,21 @@ impl Snapshottable for Db {
     }
 }
 
+impl crate::interface::HeadStatusReadable for Db {
+    fn head_status(&self, limit: usize) -> crate::interface::HeadStatus {
+        let h = &self.inner.head;
+        let stats = self.stats();
+        crate::interface::HeadStatus {
+            num_series: stats.num_series as u64,
+            chunk_count: stats.head_chunks,
+            min_time: h.min_time.load(Ordering::Relaxed),
+            max_time: h.max_time.load(Ordering::Relaxed),
+            samples_appended: stats.samples_appended,
+            postings: h.postings.stats(model::METRIC_NAME, limit),
+        }
+    }
+}
+
 impl ExemplarQueryable for Db {
     fn exemplars(
         &self,

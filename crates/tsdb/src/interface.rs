@@ -181,6 +181,30 @@ pub trait Snapshottable: Send + Sync {
     fn snapshot(&self, skip_head: bool) -> Result<String, StorageError>;
 }
 
+/// The head's figures for status pages (Prometheus' `/api/v1/status/tsdb`) and the pipeline
+/// view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeadStatus {
+    /// Series in the head.
+    pub num_series: u64,
+    /// Chunks in the head.
+    pub chunk_count: u64,
+    /// Oldest sample time in the head, `i64::MAX` when empty (as Prometheus reports it).
+    pub min_time: i64,
+    /// Newest sample time in the head, `i64::MIN` when empty.
+    pub max_time: i64,
+    /// Samples stored since the process started.
+    pub samples_appended: u64,
+    /// Cardinality lists of the head's index.
+    pub postings: crate::index::PostingsStats,
+}
+
+/// A store that reports its head's figures.
+pub trait HeadStatusReadable: Send + Sync {
+    /// The figures, each cardinality list cut to its `limit` largest entries.
+    fn head_status(&self, limit: usize) -> HeadStatus;
+}
+
 /// Exemplars of one series, as the exemplar query API returns them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesExemplars {

@@ -67,8 +67,8 @@ pub use compact::MERGE_LEVELS;
 pub use db::{DEFAULT_BLOCK_RANGE_MS, Db, DbError, DbOptions, DbStats};
 pub use exemplars::EXEMPLAR_MAX_LABEL_RUNES;
 pub use interface::{
-    AppendError, Appendable, Appender, Querier, Queryable, SelectHints, Series, SeriesIter,
-    Snapshottable, StorageError,
+    AppendError, Appendable, Appender, HeadStatus, HeadStatusReadable, Querier, Queryable,
+    SelectHints, Series, SeriesIter, Snapshottable, StorageError,
 };
 pub use metadata::MAX_METADATA_PER_FAMILY;
 pub use storage::FsyncPolicy;

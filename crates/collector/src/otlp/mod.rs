@@ -218,7 +218,11 @@ pub struct OtlpMetricsService {
     store: Arc<dyn Appendable>,
     delta: Arc<DeltaState>,
     limits: OtlpLimits,
+    observer: Option<ExportObserver>,
 }
+
+/// Told after each export: `Some(samples stored)`, or `None` when the export failed.
+pub type ExportObserver = Arc<dyn Fn(Option<usize>) + Send + Sync>;
 
 impl OtlpMetricsService {
     /// A service appending to `store`, sharing `delta` with the HTTP receiver.
@@ -227,7 +231,14 @@ impl OtlpMetricsService {
             store,
             delta,
             limits,
+            observer: None,
         }
+    }
+
+    /// Reports every export's outcome to `observer` (for the server's self-metrics).
+    pub fn with_observer(mut self, observer: ExportObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 }
 
@@ -238,7 +249,11 @@ impl MetricsService for OtlpMetricsService {
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
         let req = request.into_inner();
-        match ingest_otlp_metrics(&req, &*self.store, &self.delta, &self.limits) {
+        let result = ingest_otlp_metrics(&req, &*self.store, &self.delta, &self.limits);
+        if let Some(observe) = &self.observer {
+            observe(result.as_ref().ok().map(|s| s.samples_stored));
+        }
+        match result {
             Ok(stats) => Ok(tonic::Response::new(response(&stats))),
             Err(OtlpIngestError::TooLarge(m)) => Err(tonic::Status::resource_exhausted(m)),
             Err(OtlpIngestError::Storage(m)) => Err(tonic::Status::unavailable(m)),

@@ -2,4 +2,4 @@
 
 pub mod postings;
 
-pub use postings::MemPostings;
+pub use postings::{MemPostings, PostingsStats};

@@ -127,6 +127,48 @@ impl MemPostings {
             .unwrap_or_default()
     }
 
+    /// Cardinality figures of the index as Prometheus' `/api/v1/status/tsdb` reports them: the
+    /// `limit` largest entries of each list, largest first (ties by name). `metric_label` is the
+    /// label whose values count as metric names (`__name__`).
+    pub fn stats(&self, metric_label: &str, limit: usize) -> PostingsStats {
+        let inner = self.inner.read();
+        let mut out = PostingsStats::default();
+        let mut metrics = Vec::new();
+        let mut names = Vec::new();
+        let mut value_bytes = Vec::new();
+        let mut pairs = Vec::new();
+        for (name, values) in &inner.by_name {
+            names.push((name.to_string(), values.len() as u64));
+            out.num_label_pairs += values.len();
+            let mut bytes = 0u64;
+            for (value, ids) in values {
+                let series = ids.len() as u64;
+                if name.as_ref() == metric_label {
+                    metrics.push((value.to_string(), series));
+                }
+                // Kept bounded: only pairs that can still reach the top are remembered.
+                pairs.push((format!("{name}={value}"), series));
+                if pairs.len() > limit.saturating_mul(4).max(1024) {
+                    top(&mut pairs, limit);
+                }
+                bytes += value.len() as u64 * series;
+            }
+            value_bytes.push((name.to_string(), bytes));
+        }
+        drop(inner);
+        for (list, dst) in [
+            (metrics, &mut out.series_count_by_metric_name),
+            (names, &mut out.label_value_count_by_label_name),
+            (value_bytes, &mut out.memory_in_bytes_by_label_name),
+            (pairs, &mut out.series_count_by_label_value_pair),
+        ] {
+            let mut list = list;
+            top(&mut list, limit);
+            *dst = list;
+        }
+        out
+    }
+
     /// Approximate heap bytes.
     pub fn heap_bytes(&self) -> usize {
         let inner = self.inner.read();
@@ -138,6 +180,27 @@ impl MemPostings {
             .sum();
         lists + inner.all.capacity() * 8
     }
+}
+
+/// Cardinality lists of [`MemPostings::stats`]: `(name, count)`, largest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostingsStats {
+    /// Series per metric name.
+    pub series_count_by_metric_name: Vec<(String, u64)>,
+    /// Distinct values per label name.
+    pub label_value_count_by_label_name: Vec<(String, u64)>,
+    /// Bytes of values per label name, each value counted once per series carrying it.
+    pub memory_in_bytes_by_label_name: Vec<(String, u64)>,
+    /// Series per `name=value` pair.
+    pub series_count_by_label_value_pair: Vec<(String, u64)>,
+    /// Distinct `name=value` pairs.
+    pub num_label_pairs: usize,
+}
+
+/// Keeps the `limit` largest entries, largest first, ties by name.
+fn top(list: &mut Vec<(String, u64)>, limit: usize) {
+    list.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    list.truncate(limit);
 }
 
 fn matching_ids(values: &ValueMap, m: &Matcher) -> Vec<u64> {
@@ -229,5 +292,44 @@ mod tests {
         p.delete(4, &l(&[("__name__", "down"), ("job", "a")]));
         assert_eq!(p.label_values("job"), vec!["b"]);
         assert_eq!(p.label_names(), vec!["__name__", "job"]);
+    }
+
+    #[test]
+    fn stats_rank_largest_first_and_cap_at_limit() {
+        let p = MemPostings::default();
+        p.add(1, &l(&[("__name__", "up"), ("job", "a")]));
+        p.add(2, &l(&[("__name__", "up"), ("job", "bb")]));
+        p.add(3, &l(&[("__name__", "up"), ("job", "bb")]));
+        p.add(4, &l(&[("__name__", "down")]));
+        let s = p.stats("__name__", 10);
+        let v = |x: &[(&str, u64)]| -> Vec<(String, u64)> {
+            x.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+        };
+        assert_eq!(s.series_count_by_metric_name, v(&[("up", 3), ("down", 1)]));
+        assert_eq!(
+            s.label_value_count_by_label_name,
+            v(&[("__name__", 2), ("job", 2)])
+        );
+        // __name__: "up" x3 + "down" x1 = 10 bytes; job: "a" + "bb" x2 = 5.
+        assert_eq!(
+            s.memory_in_bytes_by_label_name,
+            v(&[("__name__", 10), ("job", 5)])
+        );
+        assert_eq!(
+            s.series_count_by_label_value_pair,
+            v(&[
+                ("__name__=up", 3),
+                ("job=bb", 2),
+                ("__name__=down", 1),
+                ("job=a", 1)
+            ])
+        );
+        assert_eq!(s.num_label_pairs, 4);
+        let capped = p.stats("__name__", 1);
+        assert_eq!(
+            capped.series_count_by_label_value_pair,
+            v(&[("__name__=up", 3)])
+        );
+        assert_eq!(capped.num_label_pairs, 4);
     }
 }
