@@ -5,35 +5,9 @@
 
 mod common;
 
-use common::{free_port, query};
-use std::net::TcpListener;
+use common::{free_port, free_ports, group_alive, query, wait_for};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A base port whose next port is free too.
-fn two_free_ports() -> u16 {
-    loop {
-        let base = free_port();
-        if base < u16::MAX && TcpListener::bind(("127.0.0.1", base + 1)).is_ok() {
-            return base;
-        }
-    }
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// `tetrad demo` in the foreground; SIGTERM when the test fails before it stopped it.
 struct Demo(Child);
@@ -80,28 +54,13 @@ fn value(base: &str, q: &str) -> Option<f64> {
     d["result"][0]["value"][1].as_str()?.parse().ok()
 }
 
-/// Whether any live process has pid `pid` or is in its process group.
-fn group_alive(pid: u32) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            return false;
-        };
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            return false;
-        };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let me: Option<u32> = e.file_name().to_str().and_then(|s| s.parse().ok());
-        f.first() != Some(&"Z") && (f.get(2) == Some(&pid.to_string().as_str()) || me == Some(pid))
-    })
-}
-
 #[test]
 fn demo_fills_every_endpoint_and_survives_a_killed_replica() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let http = free_port();
     let base = format!("http://127.0.0.1:{http}");
-    let backend = two_free_ports();
+    let backend = free_ports(2);
     let inventory = free_port();
     let child = tetrad(&data, http)
         .args(["--otlp-grpc-addr", &format!("127.0.0.1:{}", free_port())])
@@ -121,6 +80,9 @@ fn demo_fills_every_endpoint_and_survives_a_killed_replica() {
         std::fs::read_to_string(data.join("demo/tetrad.yaml")).ok()
     });
     assert!(stack.contains("demo-service, backend"), "{stack}");
+    wait_for("the server", || {
+        common::try_http("GET", &format!("{base}/-/ready"), None, b"").map(|_| ())
+    });
 
     // Every endpoint of the load mix, on both backend replicas, by route template.
     let want = [

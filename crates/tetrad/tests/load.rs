@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::terminate;
 use std::io::Read;
 use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
@@ -284,23 +285,6 @@ fn demo_service_stops_gracefully_on_sigterm() {
     assert!(answer.contains("slept_ms"), "{answer}");
     let status = backend.child.wait().expect("waiting for the backend");
     assert!(status.success(), "{status:?}");
-}
-
-/// Stops `tetrad up` with SIGTERM (so it stops its services) and returns how it exited.
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return status;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("tetrad up did not exit within 60 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A foreground `tetrad up`, stopped with SIGTERM when a test fails before it did.

@@ -3,26 +3,13 @@
 
 mod common;
 
-use common::{free_port, get_json, http, query, urlencode};
-use std::net::TcpListener;
+use common::{
+    free_port, free_ports, get_json, group_alive, http, query, terminate, urlencode, wait_for,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 const METRICS: &str = "# TYPE stack_demo_up gauge\nstack_demo_up 1\n";
-
-/// A base port whose next `n - 1` ports are free too.
-fn free_ports(n: u16) -> u16 {
-    loop {
-        let base = free_port();
-        if base.checked_add(n).is_none() {
-            continue;
-        }
-        if (1..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-}
 
 /// A stack folder with a `site/metrics` file and a `tetrad.yaml` of the given services, each
 /// `(name, base port, replicas)`.
@@ -96,21 +83,6 @@ impl Env {
     }
 }
 
-/// Polls `f` until it returns `Some` (panics with `what` after 60 s).
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 /// `(project, service, instance)` of every `stack_demo_up` series.
 fn scraped(base: &str) -> Vec<(String, String, String)> {
     let v = query(base, "stack_demo_up", common::now_ms());
@@ -147,39 +119,6 @@ fn ps(env: &Env, args: &[&str]) -> Vec<Vec<String>> {
         .skip(1)
         .map(|l| l.split_whitespace().map(String::from).collect())
         .collect()
-}
-
-/// Whether any process is in process group `pgid` (each replica leads its own group) or has
-/// pid `pgid`.
-fn group_alive(pgid: u32) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            return false;
-        };
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            return false;
-        };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let zombie = f.first() == Some(&"Z");
-        let pid: Option<u32> = e.file_name().to_str().and_then(|s| s.parse().ok());
-        !zombie && (f.get(2) == Some(&pgid.to_string().as_str()) || pid == Some(pgid))
-    })
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(st)) = child.try_wait() {
-            return st;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("tetrad up did not exit within 60 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Stops a foreground `tetrad up` when a test fails: SIGTERM first, so its services stop too
