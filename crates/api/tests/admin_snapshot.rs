@@ -1,6 +1,8 @@
 //! `POST /api/v1/admin/tsdb/snapshot` over a real store.
 
-use api::{ApiLimits, ApiState, BuildInfo, router};
+mod common;
+
+use api::{ApiState, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use model::Labels;
@@ -9,23 +11,7 @@ use tower::ServiceExt;
 use tsdb::{Appendable, Db, DbOptions};
 
 fn state(db: &Arc<Db>) -> ApiState {
-    ApiState::new(
-        promql::Engine::default(),
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        BuildInfo {
-            version: "0.1.0".into(),
-            revision: "r".into(),
-            branch: "main".into(),
-            build_user: "u".into(),
-            build_date: "d".into(),
-            go_version: "rust".into(),
-        },
-        ApiLimits::default(),
-        Arc::new(api::self_metrics::Registry::new()),
-    )
+    common::state_over(db.clone())
 }
 
 fn opts() -> DbOptions {

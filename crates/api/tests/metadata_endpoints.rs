@@ -1,6 +1,8 @@
 //! Series, labels, label values, metadata and exemplars endpoints over the in-memory store.
 
-use api::{ApiLimits, ApiState, BuildInfo, router};
+mod common;
+
+use api::{ApiState, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use model::{Exemplar, Labels, Metadata, MetricType};
@@ -10,23 +12,7 @@ use tsdb::Appendable;
 use tsdb::mem::MemStorage;
 
 fn state(store: &MemStorage) -> ApiState {
-    ApiState::new(
-        promql::Engine::default(),
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        BuildInfo {
-            version: "0.1.0".into(),
-            revision: "r".into(),
-            branch: "main".into(),
-            build_user: "u".into(),
-            build_date: "d".into(),
-            go_version: "rust".into(),
-        },
-        ApiLimits::default(),
-        Arc::new(api::self_metrics::Registry::new()),
-    )
+    common::state_over(Arc::new(store.clone()))
 }
 
 fn fixture() -> MemStorage {

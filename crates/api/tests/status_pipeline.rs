@@ -1,7 +1,9 @@
 //! `/api/v1/status/{config,runtimeinfo,flags,tsdb}` and `/api/tetrad/pipeline` over a real store.
 
+mod common;
+
 use api::status::StatusInfo;
-use api::{ApiLimits, ApiState, BuildInfo, router};
+use api::{ApiState, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use model::Labels;
@@ -11,24 +13,7 @@ use tower::ServiceExt;
 use tsdb::{Appendable, Db, DbOptions};
 
 fn state(db: &Arc<Db>) -> ApiState {
-    ApiState::new(
-        promql::Engine::default(),
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        db.clone(),
-        BuildInfo {
-            version: "0.1.0".into(),
-            revision: "r".into(),
-            branch: "main".into(),
-            build_user: "u".into(),
-            build_date: "d".into(),
-            go_version: "rust".into(),
-        },
-        ApiLimits::default(),
-        Arc::new(api::self_metrics::Registry::new()),
-    )
-    .with_head_status(db.clone())
+    common::state_over(db.clone()).with_head_status(db.clone())
 }
 
 fn open() -> (tempfile::TempDir, Arc<Db>) {

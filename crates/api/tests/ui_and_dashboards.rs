@@ -1,8 +1,10 @@
 //! The embedded UI (content types, caching, SPA fallback that never shadows API paths) and the
 //! dashboards API (built-in, provisioning folder, broken files).
 
+mod common;
+
 use api::dashboards::DashboardStore;
-use api::{ApiLimits, ApiState, BuildInfo, router};
+use api::{ApiState, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use std::sync::Arc;
@@ -10,24 +12,7 @@ use tower::ServiceExt;
 use tsdb::mem::MemStorage;
 
 fn state() -> ApiState {
-    let store = MemStorage::new();
-    ApiState::new(
-        promql::Engine::default(),
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::new(store),
-        BuildInfo {
-            version: "0.1.0".into(),
-            revision: "r".into(),
-            branch: "main".into(),
-            build_user: "u".into(),
-            build_date: "d".into(),
-            go_version: "rust".into(),
-        },
-        ApiLimits::default(),
-        Arc::new(api::self_metrics::Registry::new()),
-    )
+    common::state_over(Arc::new(MemStorage::new()))
 }
 
 struct Answer {
