@@ -71,8 +71,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let state = self.state.clone();
         Box::pin(async move {
-            let stages = access::access(request, |request| {
-                red::red_metrics(&state.metrics, request, |request| {
+            let stages = access::access(request, |request, context| {
+                red::red_metrics(&state.metrics, request, context, |request| {
                     panic::catch_panic(request, |request| async move {
                         match inner.call(request).await {
                             Ok(response) => response,

@@ -1,11 +1,11 @@
 //! The RED metrics middleware (rate, errors, duration) with the seed's metric names, labelled
 //! by method and route template, never the raw path.
 
+use super::access::RequestContext;
 use super::body::{CountingBody, Sink};
 use super::exception::ExceptionType;
 use crate::error::MetricsError;
 use crate::metrics::{CounterVec, Gauge, GaugeVec, HistogramVec, Registry};
-use crate::trace::current_span_ids;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, header};
@@ -14,7 +14,6 @@ use http_body::Body as _;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 /// Duration buckets: fine below 0.5 s, with bounds at 0.1 s and 0.4 s so that Apdex
 /// (satisfied ≤ T, tolerating ≤ 4T with T = 0.1 s) reads straight off two buckets.
@@ -121,7 +120,12 @@ fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
 }
 
 /// Counts, times and sizes the request around `inner`.
-pub(crate) async fn red_metrics<F, Fut>(m: &HttpMetrics, request: Request, inner: F) -> Response
+pub(crate) async fn red_metrics<F, Fut>(
+    m: &HttpMetrics,
+    request: Request,
+    context: RequestContext,
+    inner: F,
+) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
@@ -147,16 +151,15 @@ where
         }
     };
 
-    let start = Instant::now();
     let response = inner(request).await;
-    let elapsed = start.elapsed().as_secs_f64();
+    let elapsed = context.start.elapsed().as_secs_f64();
 
     let status = response.status();
     let status = status.as_str();
     m.responses.with(&[method, path, status]).inc();
     m.duration
         .with(&[method, path, status])
-        .observe_with_trace(elapsed, current_span_ids());
+        .observe_with_trace(elapsed, context.span_ids);
     if let Some(exception) = response.extensions().get::<ExceptionType>() {
         m.exceptions.with(&[method, path, &exception.0]).inc();
     }

@@ -5,9 +5,11 @@
 //! the request's for `request_id`) and are left out outside spans. An event that carries these
 //! fields itself (the access line does, to fix their position) keeps its own.
 
-use super::logfmt::{push_pair, rfc3339_millis};
+use super::logfmt::{push_pair, push_rfc3339_millis};
 use super::writer::LogWriter;
+use crate::ids::HexId;
 use crate::trace::data::SpanData;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 use tracing::field::{Field, Visit};
@@ -100,44 +102,103 @@ impl Visit for LineVisitor<'_> {
     }
 }
 
+/// The buffers a line is built in, kept per thread so that a line allocates nothing once the
+/// thread has logged a few.
+#[derive(Default)]
+struct LineBuffers {
+    message: String,
+    rest: String,
+    scratch: String,
+    line: String,
+}
+
+/// Buffers larger than this are given back after the line, so one huge line does not pin
+/// its memory on the thread.
+const KEEP_BUFFER_BYTES: usize = 16 * 1024;
+
+impl LineBuffers {
+    fn clear(&mut self) {
+        for buffer in [
+            &mut self.message,
+            &mut self.rest,
+            &mut self.scratch,
+            &mut self.line,
+        ] {
+            buffer.clear();
+            if buffer.capacity() > KEEP_BUFFER_BYTES {
+                buffer.shrink_to(KEEP_BUFFER_BYTES);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static BUFFERS: RefCell<LineBuffers> = RefCell::new(LineBuffers::default());
+}
+
+impl LogfmtLayer {
+    /// Formats the event's line into `buffers.line` and hands it to the writer.
+    fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, buffers: &mut LineBuffers)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let LineBuffers {
+            message,
+            rest,
+            scratch,
+            line,
+        } = buffers;
+        let mut visitor = LineVisitor {
+            rest,
+            message,
+            scratch: std::mem::take(scratch),
+            has_ids: [false; 3],
+        };
+        event.record(&mut visitor);
+        let has_ids = visitor.has_ids;
+        *scratch = visitor.scratch;
+        if has_ids != [true; 3]
+            && let Some(span) = ctx.event_span(event)
+            && let Some(data) = span.extensions().get::<SpanData>()
+        {
+            if !has_ids[0]
+                && let Some(request_id) = &data.request_id
+            {
+                push_pair(rest, IDS[0], request_id);
+            }
+            if !has_ids[1] {
+                push_pair(rest, IDS[1], HexId::<32>::new(&data.trace_id).as_str());
+            }
+            if !has_ids[2] {
+                push_pair(rest, IDS[2], HexId::<16>::new(&data.span_id).as_str());
+            }
+        }
+        push_pair(line, "level", level_name(event.metadata().level()));
+        // A timestamp never needs quotes.
+        line.push_str(" ts=");
+        push_rfc3339_millis(line, SystemTime::now());
+        push_pair(line, "msg", message);
+        if !rest.is_empty() {
+            line.push(' ');
+            line.push_str(rest);
+        }
+        self.writer.write_line(line);
+    }
+}
+
 impl<S> tracing_subscriber::Layer<S> for LogfmtLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut message = String::new();
-        let mut rest = String::with_capacity(256);
-        let mut visitor = LineVisitor {
-            rest: &mut rest,
-            message: &mut message,
-            scratch: String::new(),
-            has_ids: [false; 3],
-        };
-        event.record(&mut visitor);
-        let has_ids = visitor.has_ids;
-        if has_ids != [true; 3]
-            && let Some(span) = ctx.event_span(event)
-            && let Some(data) = span.extensions().get::<SpanData>()
-        {
-            let ids = [
-                data.request_id.clone(),
-                Some(data.trace_id_hex()),
-                Some(data.span_id_hex()),
-            ];
-            for ((key, present), value) in IDS.iter().zip(has_ids).zip(ids) {
-                if !present && let Some(value) = value {
-                    push_pair(&mut rest, key, &value);
-                }
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buffers) => {
+                buffers.clear();
+                self.write_event(event, &ctx, &mut buffers);
             }
-        }
-        let mut line = String::with_capacity(64 + message.len() + rest.len());
-        push_pair(&mut line, "level", level_name(event.metadata().level()));
-        push_pair(&mut line, "ts", &rfc3339_millis(SystemTime::now()));
-        push_pair(&mut line, "msg", &message);
-        if !rest.is_empty() {
-            line.push(' ');
-            line.push_str(&rest);
-        }
-        self.writer.write_line(&line);
+            // An event logged while this thread writes a line (by the writer itself): fresh
+            // buffers for it.
+            Err(_) => self.write_event(event, &ctx, &mut LineBuffers::default()),
+        });
     }
 }

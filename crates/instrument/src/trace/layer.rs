@@ -60,29 +60,40 @@ impl SpanLayer {
 }
 
 /// Applies recorded fields to a span: the `otel.*` steering fields and `request_id` apart,
-/// the rest as attributes. Returns the remote parent when `otel.traceparent` was given.
-fn apply(data: &mut SpanData, fields: Fields) -> Option<SpanContext> {
+/// the rest as attributes (kept only when `keep_attributes`: without an exporter nobody reads
+/// them). Returns the remote parent when `otel.traceparent` was given.
+fn apply(data: &mut SpanData, fields: Fields, keep_attributes: bool) -> Option<SpanContext> {
     let mut remote = None;
     for (key, value) in fields.pairs {
         match key {
-            "otel.name" => data.name = value.to_text(),
+            "otel.name" => data.name = value.into_text(),
             "otel.kind" => {
-                if let Some(kind) = Kind::parse(&value.to_text()) {
+                if let Some(kind) = Kind::parse(&value.into_text()) {
                     data.kind = kind;
                 }
             }
-            "otel.status_code" => match value.to_text().to_ascii_lowercase().as_str() {
-                "error" => data.error = Some(true),
-                "ok" => data.error = Some(false),
-                _ => data.error = None,
-            },
-            "otel.status_message" => data.status_message = value.to_text(),
-            "otel.traceparent" => remote = SpanContext::from_traceparent(&value.to_text()),
-            "request_id" => {
-                data.request_id = Some(value.to_text());
-                data.set_attribute(key, value);
+            "otel.status_code" => {
+                let code = value.into_text();
+                data.error = if code.eq_ignore_ascii_case("error") {
+                    Some(true)
+                } else if code.eq_ignore_ascii_case("ok") {
+                    Some(false)
+                } else {
+                    None
+                };
             }
-            _ => data.set_attribute(key, value),
+            "otel.status_message" => data.status_message = value.into_text(),
+            "otel.traceparent" => remote = SpanContext::from_traceparent(&value.into_text()),
+            "request_id" => {
+                if keep_attributes {
+                    data.request_id = Some(value.to_text());
+                    data.set_attribute(key, value);
+                } else {
+                    data.request_id = Some(value.into_text());
+                }
+            }
+            _ if keep_attributes => data.set_attribute(key, value),
+            _ => {}
         }
     }
     remote
@@ -102,7 +113,8 @@ where
             trace_id: [0; 16],
             span_id: new_span_id(),
             parent_span_id: None,
-            name: span.metadata().name().to_string(),
+            // Filled below: from `otel.name` when given, else the static name.
+            name: String::new(),
             kind: Kind::Internal,
             start: SystemTime::now(),
             attributes: Vec::new(),
@@ -113,7 +125,10 @@ where
             status_message: String::new(),
             request_id: None,
         };
-        let remote = apply(&mut data, fields);
+        let remote = apply(&mut data, fields, self.exporter.is_some());
+        if data.name.is_empty() {
+            data.name = span.metadata().name().to_string();
+        }
         let local_parent = span.parent().and_then(|p| {
             p.extensions()
                 .get::<SpanData>()
@@ -144,7 +159,7 @@ where
         values.record(&mut fields);
         if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
             // A remote parent can only be given when the span is created.
-            let _ = apply(data, fields);
+            let _ = apply(data, fields, self.exporter.is_some());
         }
     }
 
