@@ -72,17 +72,45 @@ impl LineVisitor<'_> {
     }
 }
 
+/// The decimal digits of `n`, written at the end of `buf` (20 digits hold any u64): the
+/// status and sizes of every line, without the formatting machinery.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[start..]).unwrap_or_default()
+}
+
 impl Visit for LineVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.pair(field, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.formatted(field, format_args!("{value}"));
+        let mut digits = [0u8; 20];
+        let text = decimal(value.unsigned_abs(), &mut digits);
+        if value < 0 {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            scratch.push('-');
+            scratch.push_str(text);
+            self.pair(field, &scratch);
+            self.scratch = scratch;
+        } else {
+            self.pair(field, text);
+        }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.formatted(field, format_args!("{value}"));
+        let mut digits = [0u8; 20];
+        self.pair(field, decimal(value, &mut digits));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
@@ -200,5 +228,43 @@ where
             // buffers for it.
             Err(_) => self.write_event(event, &ctx, &mut LineBuffers::default()),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), "0");
+        assert_eq!(decimal(7, &mut buf), "7");
+        assert_eq!(decimal(200, &mut buf), "200");
+        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string());
+    }
+
+    #[test]
+    fn integer_fields_print_as_before() {
+        let (writer, log) = super::super::LogWriter::memory();
+        let subscriber = tracing_subscriber::layer::SubscriberExt::with(
+            tracing_subscriber::registry(),
+            LogfmtLayer::new(writer),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(
+                a = 0u64,
+                b = -42i64,
+                c = i64::MIN,
+                d = 17i64,
+                e = 1.5f64,
+                "ints"
+            );
+        });
+        let lines = log.lines();
+        assert!(
+            lines[0].ends_with(&format!("msg=ints a=0 b=-42 c={} d=17 e=1.5", i64::MIN)),
+            "{lines:?}"
+        );
     }
 }

@@ -27,6 +27,10 @@ pub(crate) struct SpanHook {
     pub(crate) set: fn(TraceId, SpanId),
     /// The thread now runs outside any traced span.
     pub(crate) clear: fn(),
+    /// Whether anyone listens now: when not, entering and leaving spans skips the lookups the
+    /// two calls need. A profiler started while a thread is inside a span labels that
+    /// thread's samples from its next span switch on.
+    pub(crate) active: fn() -> bool,
 }
 
 /// The hook installed by [`crate::Telemetry`]: the CPU profiler labels its samples with the
@@ -34,6 +38,7 @@ pub(crate) struct SpanHook {
 pub(crate) const PROFILING_HOOK: SpanHook = SpanHook {
     set: crate::profiling::set_thread_span,
     clear: crate::profiling::clear_thread_span,
+    active: crate::profiling::sampler::is_running,
 };
 
 /// The target of the access line events.
@@ -152,11 +157,15 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let mut fields = self.fields();
+        values.record(&mut fields);
+        // Without an exporter most recorded fields are not kept: nothing to look up then.
+        if fields.pairs.is_empty() {
+            return;
+        }
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let mut fields = self.fields();
-        values.record(&mut fields);
         if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
             // A remote parent can only be given when the span is created.
             let _ = apply(data, fields, self.exporter.is_some());
@@ -194,6 +203,9 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if !(self.hook.active)() {
+            return;
+        }
         if let Some(span) = ctx.span(id)
             && let Some(data) = span.extensions().get::<SpanData>()
         {
@@ -202,6 +214,9 @@ where
     }
 
     fn on_exit(&self, _id: &Id, ctx: Context<'_, S>) {
+        if !(self.hook.active)() {
+            return;
+        }
         // The registry has already popped the span: what is current now is the parent, if any.
         let current = ctx.lookup_current().and_then(|s| {
             s.extensions()
@@ -259,7 +274,24 @@ mod tests {
     const RECORDING_HOOK: SpanHook = SpanHook {
         set: |t, s| CALLS.with(|c| c.borrow_mut().push(Some((t, s)))),
         clear: || CALLS.with(|c| c.borrow_mut().push(None)),
+        active: || true,
     };
+
+    const IDLE_HOOK: SpanHook = SpanHook {
+        active: || false,
+        ..RECORDING_HOOK
+    };
+
+    #[test]
+    fn an_idle_hook_is_not_called() {
+        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(None, IDLE_HOOK));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("quiet");
+            let _entered = span.enter();
+            assert!(current_span_ids().is_some(), "still traced");
+        });
+        assert!(CALLS.with(|c| c.borrow().is_empty()));
+    }
 
     #[test]
     fn hook_follows_enter_and_exit_and_children_share_the_trace() {
