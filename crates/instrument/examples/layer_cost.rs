@@ -77,8 +77,10 @@ fn main() {
     runtime.block_on(async {
         let telemetry = instrument::Telemetry::init(instrument::Config::new("layer-cost"))
             .expect("telemetry");
-        let plain = routes();
-        let instrumented = telemetry.instrument(routes());
+        // `with_state` turns the handlers into services once, as `axum::serve` does; without
+        // it every call would build the route's services (and layers) anew.
+        let plain = routes().with_state(());
+        let instrumented = telemetry.instrument(routes()).with_state(());
         // Warm-up: caches, allocator, label sets.
         batch(&plain).await;
         batch(&instrumented).await;
