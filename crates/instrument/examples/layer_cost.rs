@@ -75,8 +75,8 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async {
-        let telemetry = instrument::Telemetry::init(instrument::Config::new("layer-cost"))
-            .expect("telemetry");
+        let telemetry =
+            instrument::Telemetry::init(instrument::Config::new("layer-cost")).expect("telemetry");
         // `with_state` turns the handlers into services once, as `axum::serve` does; without
         // it every call would build the route's services (and layers) anew.
         let plain = routes().with_state(());

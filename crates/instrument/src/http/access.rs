@@ -133,9 +133,11 @@ where
             request_id = request_id.as_str(),
         )
     };
-    request
-        .extensions_mut()
-        .insert(RequestId(request_id.clone()));
+    // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
+    // cannot fail, and it keeps the text for the access line, so the id itself moves into the
+    // handlers' extension without a copy.
+    let header_value = HeaderValue::from_str(&request_id).ok();
+    request.extensions_mut().insert(RequestId(request_id));
 
     // The ids are looked up once, here, for the exemplars inside and the access line after.
     let ids = span_ids(&span);
@@ -150,11 +152,6 @@ where
     if status.is_server_error() {
         span.record("otel.status_code", "error");
     }
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-    }
     let duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
     let hex_ids = ids.map(|(t, s)| (HexId::<32>::new(&t), HexId::<16>::new(&s)));
     let (trace_id, span_id) = hex_ids
@@ -162,6 +159,10 @@ where
         .map_or(("", ""), |(t, s)| (t.as_str(), s.as_str()));
     let route = route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str);
     let status = status.as_u16();
+    let request_id = header_value
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     // The line names its span as parent rather than entering it: same context for the
     // subscriber, without an enter and exit.
     macro_rules! access_line {
@@ -175,7 +176,7 @@ where
                 route,
                 status,
                 duration_ms,
-                request_id = request_id.as_str(),
+                request_id,
                 trace_id,
                 span_id,
                 client = %client,
@@ -187,6 +188,11 @@ where
         500.. => access_line!(tracing::Level::ERROR),
         400..500 => access_line!(tracing::Level::WARN),
         _ => access_line!(tracing::Level::INFO),
+    }
+    if let Some(value) = header_value {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     response
 }
