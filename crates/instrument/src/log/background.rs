@@ -115,7 +115,8 @@ impl Background {
             let _ = out.write_all(spare);
         }
         spare.clear();
-        if spare.capacity() > self.capacity.max(WAKE_BYTES) {
+        // After a burst, give back what a usual batch does not need.
+        if spare.capacity() > 4 * WAKE_BYTES {
             spare.shrink_to(WAKE_BYTES);
         }
         let dropped = self.dropped.load(Ordering::Relaxed);
