@@ -14,7 +14,6 @@ use axum::response::Response;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
-use tracing::Instrument;
 use tracing::field::Empty;
 
 /// The response header (and accepted request header) carrying the request id.
@@ -145,7 +144,14 @@ where
         start,
         span_ids: ids,
     };
-    let mut response = inner(request, context).instrument(span.clone()).await;
+    // Inside the span for every poll, as `Instrument` would do, without a second handle on
+    // the span to clone and close.
+    let mut stages = std::pin::pin!(inner(request, context));
+    let mut response = std::future::poll_fn(|cx| {
+        let _entered = span.enter();
+        stages.as_mut().poll(cx)
+    })
+    .await;
 
     let status = response.status();
     span.record("http.response.status_code", i64::from(status.as_u16()));
