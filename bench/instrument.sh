@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
 # What instrument's layers cost: the same axum routes served bare and wrapped by
 # Telemetry::instrument (access log to /dev/null, RED metrics, span per request, no export),
-# each alone on one tokio worker, loaded in turn by Debian's wrk. Prints requests/s, the
-# server's CPU time per request (from /proc: steadier than req/s on a shared machine) and the
-# overhead of both in percent (target: under 5 %).
+# each alone on one tokio worker, loaded in turn by Debian's wrk. Two sets of routes:
+#  - synthetic: bench/instrument-overhead's `/items/42` (a constant answer; --path to change);
+#  - demo: the demo backend's real `/`, `/items/43` (a call to the inventory service, which
+#    runs instrumented as in the demo, the same for both modes, plus the item's CPU work) and
+#    `/health`.
+# Prints requests/s and the server's CPU time per request (from /proc: steadier than req/s on a
+# shared machine) for each route and mode, then medians over the rounds and the overhead of
+# both in percent (target: under 5 %).
 #
-# Usage: bench/instrument.sh [--duration 10s] [--connections 32] [--rounds 3] [--path /items/42]
+# Usage: bench/instrument.sh [--duration 5s] [--connections 32] [--rounds 3] [--path /items/42]
+#                            [--only synthetic|demo]
 set -euo pipefail
 
-DURATION=10s
+DURATION=5s
 CONNECTIONS=32
 ROUNDS=3
 URL_PATH=/items/42
+ONLY=
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DURATION=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --path) URL_PATH=$2; shift 2 ;;
-    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
@@ -32,45 +40,87 @@ BIN=$CARGO_TARGET_DIR/release/instrument-overhead
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+wait_ready() {
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
+    curl -sf "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "server on port $1 did not start" >&2
+  return 1
+}
+
+# Stops a server the script started: SIGINT is its graceful shutdown (logs flushed).
+stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
 # CPU ticks (user + system) a process has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK_HZ=$(getconf CLK_TCK)
 
-# run MODE -> prints "requests/s CPU-µs-per-request"
+# The inventory the demo backend calls, instrumented like the demo's, shared by both modes.
+INVENTORY_PORT=$(free_port)
+"$BIN" inventory "$INVENTORY_PORT" >/dev/null 2>&1 &
+INVENTORY_PID=$!
+trap 'stop "$INVENTORY_PID"' EXIT
+wait_ready "$INVENTORY_PORT"
+INVENTORY_URL=http://127.0.0.1:$INVENTORY_PORT
+
+# run MODE PATH -> prints "requests/s CPU-µs-per-request"
 run() {
-  local mode=$1 port pid out rps requests t0 t1
+  local mode=$1 path=$2 port pid out rps requests t0 t1
   port=$(free_port)
-  "$BIN" "$mode" "$port" >/dev/null 2>&1 &
+  "$BIN" "$mode" "$port" "$INVENTORY_URL" >/dev/null 2>&1 &
   pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
+  wait_ready "$port"
   # A short warm-up, then the measured run.
-  wrk -t1 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$port$URL_PATH" >/dev/null
+  wrk -t1 -c"$CONNECTIONS" -d1s "http://127.0.0.1:$port$path" >/dev/null
   t0=$(cpu_ticks "$pid")
-  out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$port$URL_PATH")
+  out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$port$path")
   t1=$(cpu_ticks "$pid")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  stop "$pid"
+  if grep -q 'Non-2xx' <<<"$out"; then
+    echo "$mode $path answered errors:" >&2
+    echo "$out" >&2
+  fi
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   awk -v r="$rps" -v n="$requests" -v t="$((t1 - t0))" -v hz="$TICK_HZ" \
     'BEGIN { printf "%s %.2f\n", r, t / hz / n * 1e6 }'
 }
 
-plain_rps=() inst_rps=() plain_cpu=() inst_cpu=()
+# Cases: "label plain-mode instrumented-mode path".
+CASES=()
+if [ "$ONLY" != demo ]; then
+  CASES+=("synthetic:$URL_PATH plain instrumented $URL_PATH")
+fi
+if [ "$ONLY" != synthetic ]; then
+  CASES+=("demo:/ demo-plain demo-instrumented /"
+          "demo:/items/43 demo-plain demo-instrumented /items/43"
+          "demo:/health demo-plain demo-instrumented /health")
+fi
+
+declare -A RESULTS # "label mode field" -> space-separated values over the rounds
 for round in $(seq "$ROUNDS"); do
-  read -r pr pc < <(run plain)
-  read -r ir ic < <(run instrumented)
-  plain_rps+=("$pr") inst_rps+=("$ir") plain_cpu+=("$pc") inst_cpu+=("$ic")
-  printf 'round %d: plain %s req/s (%s µs CPU/req), instrumented %s req/s (%s µs CPU/req)\n' \
-    "$round" "$pr" "$pc" "$ir" "$ic"
+  for case in "${CASES[@]}"; do
+    read -r label plain inst path <<<"$case"
+    read -r pr pc < <(run "$plain" "$path")
+    read -r ir ic < <(run "$inst" "$path")
+    RESULTS["$label p rps"]+="$pr " RESULTS["$label p cpu"]+="$pc "
+    RESULTS["$label i rps"]+="$ir " RESULTS["$label i cpu"]+="$ic "
+    printf 'round %d %-16s plain %9s req/s %7s µs CPU/req | instrumented %9s req/s %7s µs CPU/req\n' \
+      "$round" "$label" "$pr" "$pc" "$ir" "$ic"
+  done
 done
-# Medians over the rounds, then the overheads.
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-awk -v p="$(median "${plain_rps[@]}")" -v i="$(median "${inst_rps[@]}")" \
-    -v pc="$(median "${plain_cpu[@]}")" -v ic="$(median "${inst_cpu[@]}")" 'BEGIN {
-  printf "median requests/s: plain %.0f, instrumented %.0f, overhead %.1f %%\n", p, i, (p - i) / p * 100
-  printf "median CPU per request: plain %.2f µs, instrumented %.2f µs, +%.2f µs (%.1f %%)\n", pc, ic, ic - pc, (ic - pc) / pc * 100
-}'
+
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+echo
+printf '%-16s %12s %12s %9s | %11s %11s %10s %9s\n' route "plain req/s" "instr req/s" overhead \
+  "plain µs" "instr µs" "+µs/req" "CPU +%"
+for case in "${CASES[@]}"; do
+  read -r label _ _ _ <<<"$case"
+  awk -v l="$label" -v p="$(median "${RESULTS["$label p rps"]}")" -v i="$(median "${RESULTS["$label i rps"]}")" \
+      -v pc="$(median "${RESULTS["$label p cpu"]}")" -v ic="$(median "${RESULTS["$label i cpu"]}")" 'BEGIN {
+    printf "%-16s %12.0f %12.0f %8.1f%% | %11.2f %11.2f %10.2f %8.1f%%\n", l, p, i, (p - i) / p * 100, pc, ic, ic - pc, (ic - pc) / pc * 100
+  }'
+done
+echo "(medians over $ROUNDS rounds of $DURATION, wrk -t1 -c$CONNECTIONS; overhead = requests/s lost, CPU +% = CPU per request added)"

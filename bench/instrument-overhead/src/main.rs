@@ -1,7 +1,14 @@
-//! `instrument-overhead plain|instrumented PORT`: serves `/`, `/items/{id}` (a few bytes) and
-//! `/catalog` (100 items as JSON, about 8 KB: a handler that does some work) on 127.0.0.1:PORT
-//! on one tokio worker thread, bare or wrapped by `Telemetry::instrument` (logs to stdout, no
-//! span export), so `bench/instrument.sh` can measure what the layers cost with wrk.
+//! `instrument-overhead MODE PORT [INVENTORY_URL]`: serves on 127.0.0.1:PORT on one tokio
+//! worker thread, so `bench/instrument.sh` can measure what instrument's layers cost with wrk.
+//!
+//! - `plain` / `instrumented`: synthetic routes `/`, `/items/{id}` (a few bytes) and `/catalog`
+//!   (100 items as JSON, about 8 KB: a handler that does some work), bare or wrapped by
+//!   `Telemetry::instrument` (logs to stdout, no span export);
+//! - `demo-plain` / `demo-instrumented`: the demo backend's real routes (`demo::backend_router`:
+//!   `/items/{id}` calls the inventory at INVENTORY_URL and does its CPU work), bare or wrapped
+//!   the way `demo::serve_backend` wraps them;
+//! - `inventory`: the demo's inventory service, instrumented as the demo runs it, for the
+//!   backend to call (the same in both backend modes).
 
 use axum::Router;
 use axum::extract::Path;
@@ -42,12 +49,62 @@ fn routes() -> Router {
         .route("/catalog", get(catalog))
 }
 
+/// The router of a mode, and the telemetry to flush on shutdown when the mode has one.
+fn app(mode: &str, inventory_url: &str) -> Result<(Router, Option<instrument::Telemetry>), String> {
+    let telemetry = |service: &str| {
+        let config = instrument::Config::from_env(service);
+        instrument::Telemetry::init(config).map_err(|e| e.to_string())
+    };
+    let backend_state = |registry: &instrument::metrics::Registry| {
+        let config = demo::BackendConfig::new(inventory_url).map_err(|e| e.to_string())?;
+        demo::BackendState::new(config, registry).map_err(|e| e.to_string())
+    };
+    Ok(match mode {
+        "plain" => (routes(), None),
+        "instrumented" => {
+            let telemetry = telemetry("bench")?;
+            (telemetry.instrument(routes()), Some(telemetry))
+        }
+        "demo-plain" => {
+            let registry = instrument::metrics::Registry::new();
+            (demo::backend_router(backend_state(&registry)?), None)
+        }
+        "demo-instrumented" => {
+            let telemetry = telemetry("backend")?;
+            let state = backend_state(telemetry.metrics())?;
+            (
+                telemetry.instrument(demo::backend_router(state)),
+                Some(telemetry),
+            )
+        }
+        "inventory" => {
+            let telemetry = telemetry("inventory")?;
+            (
+                telemetry.instrument(demo::inventory_router()),
+                Some(telemetry),
+            )
+        }
+        other => {
+            return Err(format!(
+                "unknown mode {other:?}: plain, instrumented, demo-plain, demo-instrumented or inventory"
+            ));
+        }
+    })
+}
+
+const USAGE: &str = "usage: instrument-overhead plain|instrumented|demo-plain|demo-instrumented|inventory PORT [INVENTORY_URL]";
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (mode, port) = match args.as_slice() {
-        [_, mode, port] => (mode.clone(), port.clone()),
+    let (mode, port, inventory_url) = match args.as_slice() {
+        [_, mode, port] => (
+            mode.clone(),
+            port.clone(),
+            demo::DEFAULT_INVENTORY_URL.to_string(),
+        ),
+        [_, mode, port, url] => (mode.clone(), port.clone(), url.clone()),
         _ => {
-            eprintln!("usage: instrument-overhead plain|instrumented PORT");
+            eprintln!("{USAGE}");
             std::process::exit(2);
         }
     };
@@ -66,16 +123,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let result = runtime.block_on(async move {
-        let (app, telemetry) = match mode.as_str() {
-            "plain" => (routes(), None),
-            "instrumented" => {
-                let config = instrument::Config::from_env("bench");
-                let telemetry = instrument::Telemetry::init(config).map_err(|e| e.to_string())?;
-                (telemetry.instrument(routes()), Some(telemetry))
-            }
-            other => return Err(format!("unknown mode {other:?}: plain or instrumented")),
-        };
+    let result: Result<(), String> = runtime.block_on(async move {
+        let (app, telemetry) = app(&mode, &inventory_url)?;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|e| format!("bind 127.0.0.1:{port}: {e}"))?;

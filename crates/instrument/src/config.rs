@@ -22,7 +22,8 @@ pub struct Config {
     pub pyroscope_server_address: Option<String>,
     /// The `tracing` filter (`RUST_LOG` syntax; default `info`).
     pub log_filter: String,
-    /// Where log lines go (stdout by default).
+    /// Where log lines go (stdout by default, through a background writer: see
+    /// [`LogWriter::stdout`]).
     pub log_writer: LogWriter,
     /// The path the metrics are served on (default `/metrics`).
     pub metrics_path: String,

@@ -15,15 +15,39 @@ pub type TraceId = [u8; 16];
 /// A W3C span id: 8 bytes, never all zero.
 pub type SpanId = [u8; 8];
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase hex of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 0xf)] as char);
+        s.push(HEX_DIGITS[usize::from(b >> 4)] as char);
+        s.push(HEX_DIGITS[usize::from(b & 0xf)] as char);
     }
     s
+}
+
+/// Lowercase hex of an id kept on the stack: `N` is twice the id's length (32 for a trace id,
+/// 16 for a span id), so the per-request ids of log lines need no heap.
+#[derive(Clone, Copy)]
+pub(crate) struct HexId<const N: usize>([u8; N]);
+
+impl<const N: usize> HexId<N> {
+    /// The hex of `bytes`; `bytes` must be `N / 2` long (longer input is cut, shorter leaves
+    /// zero digits), which the callers' id types guarantee.
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        let mut out = [b'0'; N];
+        for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = HEX_DIGITS[usize::from(b >> 4)];
+            pair[1] = HEX_DIGITS[usize::from(b & 0xf)];
+        }
+        HexId(out)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
@@ -95,15 +119,20 @@ pub fn new_span_id() -> SpanId {
 
 /// A new request id: 32 random hex digits in the 8-4-4-4-12 layout of a UUID.
 pub fn new_request_id() -> String {
-    let h = hex(&new_trace_id());
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    let digits = HexId::<32>::new(&new_trace_id());
+    let h = digits.as_str();
+    // Written into one allocation of the final size.
+    let mut id = String::with_capacity(36);
+    for (i, group) in [&h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            id.push('-');
+        }
+        id.push_str(group);
+    }
+    id
 }
 
 /// The remote parent of a request: what a W3C `traceparent` header carries.
@@ -203,5 +232,14 @@ mod tests {
         let groups: Vec<usize> = r.split('-').map(str::len).collect();
         assert_eq!(groups, [8, 4, 4, 4, 12]);
         assert!(r.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn stack_hex_matches_heap_hex() {
+        let id = [0x00, 0x1f, 0xa0, 0xff, 0x42, 0x07, 0x99, 0xc3];
+        assert_eq!(HexId::<16>::new(&id).as_str(), hex(&id));
+        assert_eq!(HexId::<16>::new(&id).as_str(), "001fa0ff420799c3");
+        let trace = [0xab; 16];
+        assert_eq!(HexId::<32>::new(&trace).as_str(), hex(&trace));
     }
 }

@@ -13,7 +13,9 @@
 //!   layer ([`trace`]) gives every span a W3C trace id and span id (a child of its parent span,
 //!   or of the incoming `traceparent`), and exports closed spans over OTLP/gRPC in batches from
 //!   a bounded queue on its own thread; the log layer ([`log`]) writes every event as one logfmt
-//!   line carrying the `request_id`, `trace_id` and `span_id` of the span it happens in;
+//!   line carrying the `request_id`, `trace_id` and `span_id` of the span it happens in (to
+//!   stdout through a bounded buffer a background thread writes, so requests never wait on
+//!   stdout);
 //! - the HTTP middlewares [`Telemetry::instrument`] adds, outermost first, in the seed's order:
 //!   **request access** (request id from `X-Request-Id` or `X-Correlation-ID` or fresh, echoed
 //!   in `X-Request-Id`; the SERVER span `"{METHOD} {route}"`; one access line per request) →

@@ -277,17 +277,21 @@ impl Telemetry {
         router.layer(InstrumentLayer(self.http.clone()))
     }
 
-    /// Sends the spans still queued, waiting at most `config.shutdown_timeout`. Returns whether
-    /// everything was flushed. Later spans are no longer exported.
+    /// Sends the spans still queued, waiting at most `config.shutdown_timeout`, then writes the
+    /// log lines still buffered. Returns whether every span was flushed. Later spans are no
+    /// longer exported.
     pub async fn shutdown(&self) -> bool {
         if let Some(profiler) = self.profiler.lock().await.take() {
             profiler.stop().await;
         }
         let mut exporter = self.exporter.lock().await;
-        match exporter.as_mut() {
+        let flushed = match exporter.as_mut() {
             Some(handle) => handle.shutdown(self.config.shutdown_timeout).await,
             None => true,
-        }
+        };
+        // Last, so the warnings of a failed export are written too.
+        self.config.log_writer.flush();
+        flushed
     }
 }
 

@@ -6,15 +6,14 @@
 //! `level` is `info` below 400, `warn` for 4xx, `error` for 5xx.
 
 use super::red::UNMATCHED_PATH;
-use crate::ids::{hex, new_request_id};
+use crate::ids::{HexId, SpanId, TraceId, new_request_id};
 use crate::trace::span_ids;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::response::Response;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
-use tracing::Instrument;
 use tracing::field::Empty;
 
 /// The response header (and accepted request header) carrying the request id.
@@ -49,34 +48,73 @@ fn host_without_port(host: &str) -> &str {
     }
 }
 
+/// What the access stage hands the stages inside it, so they need not look it up again.
+#[derive(Clone, Copy)]
+pub(crate) struct RequestContext {
+    /// When the request arrived (the start of every duration measured for it).
+    pub(crate) start: Instant,
+    /// The request span's ids, for exemplars.
+    pub(crate) span_ids: Option<(TraceId, SpanId)>,
+}
+
+/// The SERVER span's name, `GET /items/{id}` (or just the method outside any route), written
+/// straight into the span's field instead of through a temporary `String`.
+struct SpanName<'a> {
+    method: &'a Method,
+    route: Option<&'a str>,
+}
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.route {
+            Some(route) => write!(f, "{} {route}", self.method),
+            None => write!(f, "{}", self.method),
+        }
+    }
+}
+
+/// The peer's IP address, or nothing when the server was not asked for it; formatted only
+/// where it is written.
+struct Client(Option<IpAddr>);
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(ip) => ip.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Handles the request id, the SERVER span and the access line around `inner`.
 pub(crate) async fn access<F, Fut>(mut request: Request, inner: F) -> Response
 where
-    F: FnOnce(Request) -> Fut,
+    F: FnOnce(Request, RequestContext) -> Fut,
     Fut: Future<Output = Response>,
 {
     let start = Instant::now();
     let request_id = incoming_request_id(request.headers()).unwrap_or_else(new_request_id);
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    // A parsed URI shares its bytes: this clone copies no text.
+    let uri = request.uri().clone();
     let route = request.extensions().get::<MatchedPath>().cloned();
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| request.uri().host())
-        .map(|h| host_without_port(h).to_string());
-    let span_name = match &route {
-        Some(route) => format!("{method} {}", route.as_str()),
-        None => method.to_string(),
-    };
+    let client = Client(
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip()),
+    );
     let span = {
         let headers = request.headers();
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| uri.host())
+            .map(host_without_port);
+        let span_name = SpanName {
+            method: &method,
+            route: route.as_ref().map(MatchedPath::as_str),
+        };
         tracing::info_span!(
             "http_request",
             otel.name = %span_name,
@@ -85,62 +123,83 @@ where
             otel.status_code = Empty,
             http.request.method = %method,
             http.route = route.as_ref().map(MatchedPath::as_str),
-            url.path = %path,
+            url.path = uri.path(),
             url.scheme = "http",
-            server.address = host.as_deref(),
+            server.address = host,
             client.address = %client,
             user_agent.original = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
             http.response.status_code = Empty,
-            request_id = %request_id,
+            request_id = request_id.as_str(),
         )
     };
-    request
-        .extensions_mut()
-        .insert(RequestId(request_id.clone()));
+    // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
+    // cannot fail, and it keeps the text for the access line, so the id itself moves into the
+    // handlers' extension without a copy.
+    let header_value = HeaderValue::from_str(&request_id).ok();
+    request.extensions_mut().insert(RequestId(request_id));
 
-    let mut response = inner(request).instrument(span.clone()).await;
+    // The ids are looked up once, here, for the exemplars inside and the access line after.
+    let ids = span_ids(&span);
+    let context = RequestContext {
+        start,
+        span_ids: ids,
+    };
+    // Inside the span for every poll, as `Instrument` would do, without a second handle on
+    // the span to clone and close.
+    let mut stages = std::pin::pin!(inner(request, context));
+    let mut response = std::future::poll_fn(|cx| {
+        let _entered = span.enter();
+        stages.as_mut().poll(cx)
+    })
+    .await;
 
     let status = response.status();
     span.record("http.response.status_code", i64::from(status.as_u16()));
     if status.is_server_error() {
         span.record("otel.status_code", "error");
     }
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    let duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+    let hex_ids = ids.map(|(t, s)| (HexId::<32>::new(&t), HexId::<16>::new(&s)));
+    let (trace_id, span_id) = hex_ids
+        .as_ref()
+        .map_or(("", ""), |(t, s)| (t.as_str(), s.as_str()));
+    let route = route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str);
+    let status = status.as_u16();
+    let request_id = header_value
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // The line names its span as parent rather than entering it: same context for the
+    // subscriber, without an enter and exit.
+    macro_rules! access_line {
+        ($level:expr) => {
+            tracing::event!(
+                target: "instrument::access",
+                parent: &span,
+                $level,
+                method = method.as_str(),
+                path = uri.path(),
+                route,
+                status,
+                duration_ms,
+                request_id,
+                trace_id,
+                span_id,
+                client = %client,
+                "request"
+            )
+        };
+    }
+    match status {
+        500.. => access_line!(tracing::Level::ERROR),
+        400..500 => access_line!(tracing::Level::WARN),
+        _ => access_line!(tracing::Level::INFO),
+    }
+    if let Some(value) = header_value {
         response
             .headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
-    let duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-    let (trace_id, span_id) = span_ids(&span)
-        .map(|(t, s)| (hex(&t), hex(&s)))
-        .unwrap_or_default();
-    let route = route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str);
-    let status = status.as_u16();
-    span.in_scope(|| {
-        macro_rules! access_line {
-            ($level:expr) => {
-                tracing::event!(
-                    target: "instrument::access",
-                    $level,
-                    method = method.as_str(),
-                    path = path.as_str(),
-                    route,
-                    status,
-                    duration_ms,
-                    request_id = request_id.as_str(),
-                    trace_id = trace_id.as_str(),
-                    span_id = span_id.as_str(),
-                    client = client.as_str(),
-                    "request"
-                )
-            };
-        }
-        match status {
-            500.. => access_line!(tracing::Level::ERROR),
-            400..500 => access_line!(tracing::Level::WARN),
-            _ => access_line!(tracing::Level::INFO),
-        }
-    });
     response
 }
 

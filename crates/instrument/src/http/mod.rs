@@ -6,6 +6,7 @@ mod body;
 mod exception;
 mod panic;
 pub(crate) mod red;
+mod route_cache;
 
 pub use access::{CORRELATION_ID_HEADER, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 pub use exception::{Exception, ExceptionType};
@@ -13,6 +14,7 @@ pub use red::{DURATION_BUCKETS, SIZE_BUCKETS, UNMATCHED_PATH};
 
 use axum::extract::Request;
 use axum::response::Response;
+use route_cache::RouteCache;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -38,9 +40,12 @@ impl<S> tower::Layer<S> for InstrumentLayer {
     type Service = InstrumentService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        // `Router::layer` calls this once per route and method: each gets its own cache of
+        // metric handles.
         InstrumentService {
             inner,
             state: self.0.clone(),
+            cache: Arc::new(RouteCache::default()),
         }
     }
 }
@@ -50,6 +55,7 @@ impl<S> tower::Layer<S> for InstrumentLayer {
 pub(crate) struct InstrumentService<S> {
     inner: S,
     state: Arc<LayerState>,
+    cache: Arc<RouteCache>,
 }
 
 impl<S> tower::Service<Request> for InstrumentService<S>
@@ -70,9 +76,10 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let state = self.state.clone();
+        let cache = self.cache.clone();
         Box::pin(async move {
-            let stages = access::access(request, |request| {
-                red::red_metrics(&state.metrics, request, |request| {
+            let stages = access::access(request, |request, context| {
+                red::red_metrics(&state.metrics, &cache, request, context, |request| {
                     panic::catch_panic(request, |request| async move {
                         match inner.call(request).await {
                             Ok(response) => response,

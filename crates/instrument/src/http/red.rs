@@ -1,11 +1,12 @@
 //! The RED metrics middleware (rate, errors, duration) with the seed's metric names, labelled
 //! by method and route template, never the raw path.
 
+use super::access::RequestContext;
 use super::body::{CountingBody, Sink};
 use super::exception::ExceptionType;
+use super::route_cache::RouteCache;
 use crate::error::MetricsError;
 use crate::metrics::{CounterVec, Gauge, GaugeVec, HistogramVec, Registry};
-use crate::trace::current_span_ids;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, header};
@@ -14,7 +15,6 @@ use http_body::Body as _;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 /// Duration buckets: fine below 0.5 s, with bounds at 0.1 s and 0.4 s so that Apdex
 /// (satisfied ≤ T, tolerating ≤ 4T with T = 0.1 s) reads straight off two buckets.
@@ -31,13 +31,13 @@ pub const UNMATCHED_PATH: &str = "<unmatched>";
 /// The HTTP metric families.
 #[derive(Clone)]
 pub(crate) struct HttpMetrics {
-    requests: CounterVec,
-    responses: CounterVec,
-    duration: HistogramVec,
-    in_progress: GaugeVec,
-    exceptions: CounterVec,
-    request_size: HistogramVec,
-    response_size: HistogramVec,
+    pub(super) requests: CounterVec,
+    pub(super) responses: CounterVec,
+    pub(super) duration: HistogramVec,
+    pub(super) in_progress: GaugeVec,
+    pub(super) exceptions: CounterVec,
+    pub(super) request_size: HistogramVec,
+    pub(super) response_size: HistogramVec,
 }
 
 impl HttpMetrics {
@@ -120,20 +120,28 @@ fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// Counts, times and sizes the request around `inner`.
-pub(crate) async fn red_metrics<F, Fut>(m: &HttpMetrics, request: Request, inner: F) -> Response
+/// Counts, times and sizes the request around `inner`, through the handles `cache` keeps for
+/// the route.
+pub(crate) async fn red_metrics<F, Fut>(
+    m: &HttpMetrics,
+    cache: &RouteCache,
+    request: Request,
+    context: RequestContext,
+    inner: F,
+) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Response>,
 {
     let method = method_label(request.method());
-    // MatchedPath shares its text: cloning it does not copy the route.
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let path = route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str);
-    m.requests.with(&[method, path]).inc();
-    let gauge = m.in_progress.with(&[method, path]);
-    gauge.inc();
-    let _in_progress = InProgress(gauge);
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_PATH, MatchedPath::as_str);
+    let route = cache.route(m, method, path);
+    route.requests.inc();
+    route.in_progress.inc();
+    let _in_progress = InProgress(route.in_progress.clone());
 
     let known_request_size =
         content_length(request.headers()).or_else(|| request.body().size_hint().exact());
@@ -147,27 +155,25 @@ where
         }
     };
 
-    let start = Instant::now();
     let response = inner(request).await;
-    let elapsed = start.elapsed().as_secs_f64();
+    let elapsed = context.start.elapsed().as_secs_f64();
 
-    let status = response.status();
-    let status = status.as_str();
-    m.responses.with(&[method, path, status]).inc();
-    m.duration
-        .with(&[method, path, status])
-        .observe_with_trace(elapsed, current_span_ids());
+    let by_status = route.status(m, response.status());
+    by_status.responses.inc();
+    by_status
+        .duration
+        .observe_with_trace(elapsed, context.span_ids);
     if let Some(exception) = response.extensions().get::<ExceptionType>() {
-        m.exceptions.with(&[method, path, &exception.0]).inc();
+        m.exceptions
+            .with(&[route.method(), route.route(), &exception.0])
+            .inc();
     }
     let request_size = known_request_size
         .or_else(|| counted.map(|c| c.load(Ordering::Relaxed)))
         .unwrap_or(0);
-    m.request_size
-        .with(&[method, path])
-        .observe(request_size as f64);
+    route.request_size.observe(request_size as f64);
 
-    let response_size = m.response_size.with(&[method, path, status]);
+    let response_size = &by_status.response_size;
     match content_length(response.headers()).or_else(|| response.body().size_hint().exact()) {
         Some(n) => {
             response_size.observe(n as f64);
@@ -175,7 +181,8 @@ where
         }
         None => {
             let (parts, body) = response.into_parts();
-            let body = Body::new(CountingBody::new(body, Sink::ObserveOnDrop(response_size)));
+            let sink = Sink::ObserveOnDrop(response_size.clone());
+            let body = Body::new(CountingBody::new(body, sink));
             Response::from_parts(parts, body)
         }
     }

@@ -5,9 +5,11 @@
 //! the request's for `request_id`) and are left out outside spans. An event that carries these
 //! fields itself (the access line does, to fix their position) keeps its own.
 
-use super::logfmt::{push_pair, rfc3339_millis};
+use super::logfmt::{push_pair, push_rfc3339_millis};
 use super::writer::LogWriter;
+use crate::ids::HexId;
 use crate::trace::data::SpanData;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 use tracing::field::{Field, Visit};
@@ -70,21 +72,87 @@ impl LineVisitor<'_> {
     }
 }
 
+/// The decimal digits of `n`, written at the end of `buf` (20 digits hold any u64): the
+/// status and sizes of every line, without the formatting machinery.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[start..]).unwrap_or_default()
+}
+
+/// The text `{value}` gives for a non-negative value with at most three decimals below 10^9
+/// (durations in milliseconds rounded to microseconds, as the access line has them), written
+/// without the float formatting machinery; `None` for any other value. Below 10^9 two numbers
+/// with at most three decimals lie further apart than the spacing of f64s, so the
+/// shortest text that reads back as `value` is that decimal with trailing zeros cut.
+fn millis_decimal(value: f64, buf: &mut [u8; 24]) -> Option<&str> {
+    if !(value.is_sign_positive() && value < 1e9) {
+        return None;
+    }
+    let thousandths = (value * 1000.0).round();
+    if thousandths / 1000.0 != value {
+        return None;
+    }
+    // Below 10^12 and integral: exact as u64.
+    let thousandths = thousandths as u64;
+    let (whole, mut frac) = (thousandths / 1000, thousandths % 1000);
+    let mut int_buf = [0u8; 20];
+    let whole = decimal(whole, &mut int_buf);
+    let mut len = whole.len();
+    buf[..len].copy_from_slice(whole.as_bytes());
+    if frac != 0 {
+        buf[len] = b'.';
+        len += 1;
+        let mut divisor = 100;
+        while frac != 0 {
+            buf[len] = b'0' + (frac / divisor) as u8;
+            len += 1;
+            frac %= divisor;
+            divisor /= 10;
+        }
+    }
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
 impl Visit for LineVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.pair(field, value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.formatted(field, format_args!("{value}"));
+        let mut digits = [0u8; 20];
+        let text = decimal(value.unsigned_abs(), &mut digits);
+        if value < 0 {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            scratch.push('-');
+            scratch.push_str(text);
+            self.pair(field, &scratch);
+            self.scratch = scratch;
+        } else {
+            self.pair(field, text);
+        }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.formatted(field, format_args!("{value}"));
+        let mut digits = [0u8; 20];
+        self.pair(field, decimal(value, &mut digits));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.formatted(field, format_args!("{value}"));
+        let mut digits = [0u8; 24];
+        match millis_decimal(value, &mut digits) {
+            Some(text) => self.pair(field, text),
+            None => self.formatted(field, format_args!("{value}")),
+        }
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -100,44 +168,192 @@ impl Visit for LineVisitor<'_> {
     }
 }
 
+/// The buffers a line is built in, kept per thread so that a line allocates nothing once the
+/// thread has logged a few.
+#[derive(Default)]
+struct LineBuffers {
+    message: String,
+    rest: String,
+    scratch: String,
+    line: String,
+}
+
+/// Buffers larger than this are given back after the line, so one huge line does not pin
+/// its memory on the thread.
+const KEEP_BUFFER_BYTES: usize = 16 * 1024;
+
+impl LineBuffers {
+    fn clear(&mut self) {
+        for buffer in [
+            &mut self.message,
+            &mut self.rest,
+            &mut self.scratch,
+            &mut self.line,
+        ] {
+            buffer.clear();
+            if buffer.capacity() > KEEP_BUFFER_BYTES {
+                buffer.shrink_to(KEEP_BUFFER_BYTES);
+            }
+        }
+    }
+}
+
+thread_local! {
+    static BUFFERS: RefCell<LineBuffers> = RefCell::new(LineBuffers::default());
+}
+
+impl LogfmtLayer {
+    /// Formats the event's line into `buffers.line` and hands it to the writer.
+    fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, buffers: &mut LineBuffers)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let LineBuffers {
+            message,
+            rest,
+            scratch,
+            line,
+        } = buffers;
+        let mut visitor = LineVisitor {
+            rest,
+            message,
+            scratch: std::mem::take(scratch),
+            has_ids: [false; 3],
+        };
+        event.record(&mut visitor);
+        let has_ids = visitor.has_ids;
+        *scratch = visitor.scratch;
+        if has_ids != [true; 3]
+            && let Some(span) = ctx.event_span(event)
+            && let Some(data) = span.extensions().get::<SpanData>()
+        {
+            if !has_ids[0]
+                && let Some(request_id) = &data.request_id
+            {
+                push_pair(rest, IDS[0], request_id);
+            }
+            if !has_ids[1] {
+                push_pair(rest, IDS[1], HexId::<32>::new(&data.trace_id).as_str());
+            }
+            if !has_ids[2] {
+                push_pair(rest, IDS[2], HexId::<16>::new(&data.span_id).as_str());
+            }
+        }
+        push_pair(line, "level", level_name(event.metadata().level()));
+        // A timestamp never needs quotes.
+        line.push_str(" ts=");
+        push_rfc3339_millis(line, SystemTime::now());
+        push_pair(line, "msg", message);
+        if !rest.is_empty() {
+            line.push(' ');
+            line.push_str(rest);
+        }
+        self.writer.write_line(line);
+    }
+}
+
 impl<S> tracing_subscriber::Layer<S> for LogfmtLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut message = String::new();
-        let mut rest = String::with_capacity(256);
-        let mut visitor = LineVisitor {
-            rest: &mut rest,
-            message: &mut message,
-            scratch: String::new(),
-            has_ids: [false; 3],
-        };
-        event.record(&mut visitor);
-        let has_ids = visitor.has_ids;
-        if has_ids != [true; 3]
-            && let Some(span) = ctx.event_span(event)
-            && let Some(data) = span.extensions().get::<SpanData>()
-        {
-            let ids = [
-                data.request_id.clone(),
-                Some(data.trace_id_hex()),
-                Some(data.span_id_hex()),
-            ];
-            for ((key, present), value) in IDS.iter().zip(has_ids).zip(ids) {
-                if !present && let Some(value) = value {
-                    push_pair(&mut rest, key, &value);
-                }
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buffers) => {
+                buffers.clear();
+                self.write_event(event, &ctx, &mut buffers);
             }
+            // An event logged while this thread writes a line (by the writer itself): fresh
+            // buffers for it.
+            Err(_) => self.write_event(event, &ctx, &mut LineBuffers::default()),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), "0");
+        assert_eq!(decimal(7, &mut buf), "7");
+        assert_eq!(decimal(200, &mut buf), "200");
+        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string());
+    }
+
+    #[test]
+    fn millisecond_floats_print_as_display_does() {
+        let mut buf = [0u8; 24];
+        for v in [
+            0.0,
+            0.001,
+            0.01,
+            0.1,
+            0.5,
+            1.0,
+            1.5,
+            0.123,
+            12.0,
+            12.05,
+            999.999,
+            1234.567,
+            0.007,
+            45.1,
+            100.01,
+            86_400_000.0,
+            123_456_789.123,
+        ] {
+            assert_eq!(
+                millis_decimal(v, &mut buf),
+                Some(v.to_string().as_str()),
+                "{v}"
+            );
         }
-        let mut line = String::with_capacity(64 + message.len() + rest.len());
-        push_pair(&mut line, "level", level_name(event.metadata().level()));
-        push_pair(&mut line, "ts", &rfc3339_millis(SystemTime::now()));
-        push_pair(&mut line, "msg", &message);
-        if !rest.is_empty() {
-            line.push(' ');
-            line.push_str(&rest);
+        // Every microsecond value up to 2 s, as the access line makes them, and a stride above.
+        for us in (0..2_000_000u64).chain((2_000_000..100_000_000_000).step_by(9_999_991)) {
+            let v = (us as f64 / 1e6 * 1e6).round() / 1e3;
+            assert_eq!(
+                millis_decimal(v, &mut buf),
+                Some(v.to_string().as_str()),
+                "{v}"
+            );
         }
-        self.writer.write_line(&line);
+        for v in [
+            -0.0,
+            -1.0,
+            0.0001,
+            1.0 / 3.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e9,
+            2e15,
+        ] {
+            assert_eq!(millis_decimal(v, &mut buf), None, "{v}");
+        }
+    }
+
+    #[test]
+    fn integer_fields_print_as_before() {
+        let (writer, log) = super::super::LogWriter::memory();
+        let subscriber = tracing_subscriber::layer::SubscriberExt::with(
+            tracing_subscriber::registry(),
+            LogfmtLayer::new(writer),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(
+                a = 0u64,
+                b = -42i64,
+                c = i64::MIN,
+                d = 17i64,
+                e = 1.5f64,
+                "ints"
+            );
+        });
+        let lines = log.lines();
+        assert!(
+            lines[0].ends_with(&format!("msg=ints a=0 b=-42 c={} d=17 e=1.5", i64::MIN)),
+            "{lines:?}"
+        );
     }
 }

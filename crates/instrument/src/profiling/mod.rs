@@ -102,7 +102,7 @@ mod config;
 mod cpu_profile;
 pub mod proto;
 mod ring;
-mod sampler;
+pub(crate) mod sampler;
 mod span;
 mod symbolize;
 mod symtab;

@@ -27,6 +27,11 @@ static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 /// One profiler per process: `SIGPROF` and `ITIMER_PROF` are process-wide.
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
+/// Whether a sampler runs in this process now (the span hook skips its work otherwise).
+pub(crate) fn is_running() -> bool {
+    RUNNING.load(Ordering::Relaxed)
+}
+
 /// A running sampler. Dropping it stops it.
 pub(crate) struct Sampler {
     ring: Option<Arc<SampleRing>>,

@@ -1,7 +1,7 @@
 //! What the span layer keeps per span (in the span's registry extensions) while it is open,
 //! and its conversion to an OTLP span when it closes.
 
-use crate::ids::{SpanId, TraceId, hex};
+use crate::ids::{SpanId, TraceId};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status, span, status};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,6 +31,14 @@ impl Value {
             Value::Bool(b) => any_value::Value::BoolValue(*b),
         };
         AnyValue { value: Some(v) }
+    }
+
+    /// The value as text, taking a string value's buffer rather than copying it.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Value::Str(s) => s,
+            other => other.to_text(),
+        }
     }
 
     /// The value as text, for log lines.
@@ -67,14 +75,16 @@ pub(crate) enum Kind {
 
 impl Kind {
     pub(crate) fn parse(s: &str) -> Option<Kind> {
-        match s.to_ascii_lowercase().as_str() {
-            "internal" => Some(Kind::Internal),
-            "server" => Some(Kind::Server),
-            "client" => Some(Kind::Client),
-            "producer" => Some(Kind::Producer),
-            "consumer" => Some(Kind::Consumer),
-            _ => None,
-        }
+        [
+            ("internal", Kind::Internal),
+            ("server", Kind::Server),
+            ("client", Kind::Client),
+            ("producer", Kind::Producer),
+            ("consumer", Kind::Consumer),
+        ]
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(s))
+        .map(|(_, kind)| kind)
     }
 
     fn to_proto(self) -> span::SpanKind {
@@ -191,16 +201,6 @@ impl SpanData {
             ..Default::default()
         }
     }
-
-    /// `trace_id` in hex, for log lines.
-    pub(crate) fn trace_id_hex(&self) -> String {
-        hex(&self.trace_id)
-    }
-
-    /// `span_id` in hex, for log lines.
-    pub(crate) fn span_id_hex(&self) -> String {
-        hex(&self.span_id)
-    }
 }
 
 #[cfg(test)]
@@ -248,6 +248,16 @@ mod tests {
         assert!(p.parent_span_id.is_empty());
         assert_eq!(p.status.unwrap().code, status::StatusCode::Error as i32);
         assert_eq!(p.attributes[0].key, "http.route");
+    }
+
+    #[test]
+    fn kinds_parse_in_any_case() {
+        assert_eq!(Kind::parse("server"), Some(Kind::Server));
+        assert_eq!(Kind::parse("CLIENT"), Some(Kind::Client));
+        assert_eq!(Kind::parse("Consumer"), Some(Kind::Consumer));
+        assert_eq!(Kind::parse("serverx"), None);
+        assert_eq!(Value::Str("a".into()).into_text(), "a");
+        assert_eq!(Value::I64(7).into_text(), "7");
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub(crate) struct SpanHook {
     pub(crate) set: fn(TraceId, SpanId),
     /// The thread now runs outside any traced span.
     pub(crate) clear: fn(),
+    /// Whether anyone listens now: when not, entering and leaving spans skips the lookups the
+    /// two calls need. A profiler started while a thread is inside a span labels that
+    /// thread's samples from its next span switch on.
+    pub(crate) active: fn() -> bool,
 }
 
 /// The hook installed by [`crate::Telemetry`]: the CPU profiler labels its samples with the
@@ -34,6 +38,7 @@ pub(crate) struct SpanHook {
 pub(crate) const PROFILING_HOOK: SpanHook = SpanHook {
     set: crate::profiling::set_thread_span,
     clear: crate::profiling::clear_thread_span,
+    active: crate::profiling::sampler::is_running,
 };
 
 /// The target of the access line events.
@@ -60,29 +65,40 @@ impl SpanLayer {
 }
 
 /// Applies recorded fields to a span: the `otel.*` steering fields and `request_id` apart,
-/// the rest as attributes. Returns the remote parent when `otel.traceparent` was given.
-fn apply(data: &mut SpanData, fields: Fields) -> Option<SpanContext> {
+/// the rest as attributes (kept only when `keep_attributes`: without an exporter nobody reads
+/// them). Returns the remote parent when `otel.traceparent` was given.
+fn apply(data: &mut SpanData, fields: Fields, keep_attributes: bool) -> Option<SpanContext> {
     let mut remote = None;
     for (key, value) in fields.pairs {
         match key {
-            "otel.name" => data.name = value.to_text(),
+            "otel.name" => data.name = value.into_text(),
             "otel.kind" => {
-                if let Some(kind) = Kind::parse(&value.to_text()) {
+                if let Some(kind) = Kind::parse(&value.into_text()) {
                     data.kind = kind;
                 }
             }
-            "otel.status_code" => match value.to_text().to_ascii_lowercase().as_str() {
-                "error" => data.error = Some(true),
-                "ok" => data.error = Some(false),
-                _ => data.error = None,
-            },
-            "otel.status_message" => data.status_message = value.to_text(),
-            "otel.traceparent" => remote = SpanContext::from_traceparent(&value.to_text()),
-            "request_id" => {
-                data.request_id = Some(value.to_text());
-                data.set_attribute(key, value);
+            "otel.status_code" => {
+                let code = value.into_text();
+                data.error = if code.eq_ignore_ascii_case("error") {
+                    Some(true)
+                } else if code.eq_ignore_ascii_case("ok") {
+                    Some(false)
+                } else {
+                    None
+                };
             }
-            _ => data.set_attribute(key, value),
+            "otel.status_message" => data.status_message = value.into_text(),
+            "otel.traceparent" => remote = SpanContext::from_traceparent(&value.into_text()),
+            "request_id" => {
+                if keep_attributes {
+                    data.request_id = Some(value.to_text());
+                    data.set_attribute(key, value);
+                } else {
+                    data.request_id = Some(value.into_text());
+                }
+            }
+            _ if keep_attributes => data.set_attribute(key, value),
+            _ => {}
         }
     }
     remote
@@ -102,7 +118,8 @@ where
             trace_id: [0; 16],
             span_id: new_span_id(),
             parent_span_id: None,
-            name: span.metadata().name().to_string(),
+            // Filled below: from `otel.name` when given, else the static name.
+            name: String::new(),
             kind: Kind::Internal,
             start: SystemTime::now(),
             attributes: Vec::new(),
@@ -113,7 +130,10 @@ where
             status_message: String::new(),
             request_id: None,
         };
-        let remote = apply(&mut data, fields);
+        let remote = apply(&mut data, fields, self.exporter.is_some());
+        if data.name.is_empty() {
+            data.name = span.metadata().name().to_string();
+        }
         let local_parent = span.parent().and_then(|p| {
             p.extensions()
                 .get::<SpanData>()
@@ -137,14 +157,18 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let mut fields = self.fields();
+        values.record(&mut fields);
+        // Without an exporter most recorded fields are not kept: nothing to look up then.
+        if fields.pairs.is_empty() {
+            return;
+        }
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let mut fields = self.fields();
-        values.record(&mut fields);
         if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
             // A remote parent can only be given when the span is created.
-            let _ = apply(data, fields);
+            let _ = apply(data, fields, self.exporter.is_some());
         }
     }
 
@@ -179,6 +203,9 @@ where
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if !(self.hook.active)() {
+            return;
+        }
         if let Some(span) = ctx.span(id)
             && let Some(data) = span.extensions().get::<SpanData>()
         {
@@ -187,6 +214,9 @@ where
     }
 
     fn on_exit(&self, _id: &Id, ctx: Context<'_, S>) {
+        if !(self.hook.active)() {
+            return;
+        }
         // The registry has already popped the span: what is current now is the parent, if any.
         let current = ctx.lookup_current().and_then(|s| {
             s.extensions()
@@ -244,7 +274,24 @@ mod tests {
     const RECORDING_HOOK: SpanHook = SpanHook {
         set: |t, s| CALLS.with(|c| c.borrow_mut().push(Some((t, s)))),
         clear: || CALLS.with(|c| c.borrow_mut().push(None)),
+        active: || true,
     };
+
+    const IDLE_HOOK: SpanHook = SpanHook {
+        active: || false,
+        ..RECORDING_HOOK
+    };
+
+    #[test]
+    fn an_idle_hook_is_not_called() {
+        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(None, IDLE_HOOK));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("quiet");
+            let _entered = span.enter();
+            assert!(current_span_ids().is_some(), "still traced");
+        });
+        assert!(CALLS.with(|c| c.borrow().is_empty()));
+    }
 
     #[test]
     fn hook_follows_enter_and_exit_and_children_share_the_trace() {
