@@ -81,6 +81,8 @@ function accepting(port: number): Promise<boolean> {
 export interface Stack {
   /** The UI and API, `http://127.0.0.1:N`. */
   base: string;
+  /** When the demo was started, ms since the epoch. */
+  startedAt: number;
   /** Output of every process, for failure messages. */
   output: () => string;
   /** SIGTERM to every process, waits for them, and throws if a port still answers. */
@@ -156,6 +158,7 @@ export async function startStack(): Promise<Stack> {
     }
   };
 
+  const startedAt = Date.now();
   run([
     "demo",
     ...addrs,
@@ -202,7 +205,7 @@ services:
     await stop().catch(() => undefined);
     throw new Error(`${String(e)}\n${output.slice(-3000)}`);
   }
-  return { base, output: () => output, stop };
+  return { base, startedAt, output: () => output, stop };
 }
 
 /**
