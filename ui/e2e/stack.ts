@@ -97,19 +97,6 @@ export async function seriesCount(base: string, expr: string, timeS?: number): P
   return j.data?.result?.length ?? 0;
 }
 
-/** Number of series a range query returns. */
-export async function rangeSeriesCount(base: string, expr: string, startMs: number, endMs: number, stepMs: number): Promise<number> {
-  const q = new URLSearchParams({
-    query: expr,
-    start: (startMs / 1000).toFixed(3),
-    end: (endMs / 1000).toFixed(3),
-    step: String(stepMs / 1000),
-  });
-  const r = await fetch(`${base}/api/v1/query_range?${q.toString()}`);
-  const j = (await r.json()) as { data?: { result?: unknown[] } };
-  return j.data?.result?.length ?? 0;
-}
-
 /** Starts the demo and the staging project; resolves once both have rates to show. */
 export async function startStack(): Promise<Stack> {
   if (!BIN || !existsSync(BIN)) throw new Error(`set TETRAD_BIN to the tetrad binary (got ${JSON.stringify(BIN)})`);

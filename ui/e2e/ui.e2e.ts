@@ -16,8 +16,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { computeTiming } from "../src/dashboard/interval";
-import { MARKUP_VALUE, rangeSeriesCount, sleep, startStack, until, type Stack } from "./stack";
+import { MARKUP_VALUE, sleep, startStack, until, type Stack } from "./stack";
 
 const CHROMIUM = process.env["CHROMIUM"] ?? "/usr/bin/chromium";
 const UPDATE_SCREENSHOTS = process.env["TETRAD_UPDATE_SCREENSHOTS"] === "1";
@@ -117,20 +116,68 @@ async function panelExpr(page: Page, title: string): Promise<string> {
   return new URL(href ?? "", base).searchParams.get("expr") ?? "";
 }
 
+/** Loads `url` and returns every query the dashboard's panels got an answer to (not the aborted). */
+async function loadAndRecordQueries(page: Page, url: string): Promise<URL[]> {
+  const sent: URL[] = [];
+  const record = (r: { url: () => string }) => {
+    const u = new URL(r.url());
+    if (u.pathname === "/api/v1/query_range" || u.pathname === "/api/v1/query") sent.push(u);
+  };
+  page.on("requestfinished", record);
+  try {
+    await page.goto(url);
+    await panelStates(page);
+  } finally {
+    page.off("requestfinished", record);
+  }
+  return sent;
+}
+
+/** The same query, asked as the panel would ask it now: range moved to the current step grid. */
+function askedNow(u: URL, nowMs: number): URL {
+  const q = new URL(u);
+  if (q.pathname === "/api/v1/query") {
+    q.searchParams.set("time", (nowMs / 1000).toFixed(3));
+    return q;
+  }
+  const step = Number(q.searchParams.get("step"));
+  const end = Number(q.searchParams.get("end"));
+  const start = Number(q.searchParams.get("start"));
+  // Whole steps forward, like the UI's alignment of the range to the step.
+  const shift = Math.floor((nowMs / 1000 - end) / step) * step;
+  q.searchParams.set("start", (start + shift).toFixed(3));
+  q.searchParams.set("end", (end + shift).toFixed(3));
+  return q;
+}
+
+async function hasPoint(u: URL): Promise<boolean> {
+  const j = (await (await fetch(u)).json()) as { data?: { result?: unknown[] } };
+  return (j.data?.result?.length ?? 0) > 0;
+}
+
 /**
- * Waits until "Total requests" can have a point for a range of `rangeMs` ending now. It is a
- * range query with 30 points, each `increase(…[$__range])`, and like Grafana the UI aligns the
- * query's end DOWN to a multiple of the step (2 min for the last hour, 30 s for 15 min): its
- * newest point is up to one step old, so it has data only once two samples are older than that
- * aligned end. This asks the API exactly what the panel will ask.
+ * Waits (at most `timeoutMs`) until every query the dashboard at `url` sends has a point, by
+ * asking the API the panels' own queries moved to the current time.
+ *
+ * Why this is needed: the UI, like Grafana (its Prometheus data source's `AlignTimeRange`
+ * rounds start *and end* down to a multiple of the step), aligns a range query's end down, so a
+ * panel's newest point is up to one step old; `rate()`/`increase()` there need two samples older
+ * than that aligned end. Rate panels step by 15 s, but "Total requests" asks for 30 points, so
+ * it steps by 30 s over 15 minutes and by 2 minutes over an hour: right after the demo starts it
+ * says "No data" until the next step boundary. Series that appear later (the first 404, the
+ * first panic) wait the same way.
  */
-async function waitForTotalRequests(page: Page, rangeMs: number, timeoutMs: number): Promise<void> {
-  const expr = await panelExpr(page, "Total requests");
-  expect(expr).toContain("increase(http_requests_total");
-  await until(`"Total requests" to have a point over the last ${rangeMs / 60_000} min`, timeoutMs, async () => {
+async function waitForEveryQuery(page: Page, url: string, timeoutMs: number): Promise<void> {
+  const sent = await loadAndRecordQueries(page, url);
+  expect(sent.length).toBeGreaterThanOrEqual(PANELS.length);
+  let missing: string[] = [];
+  await until("every panel's query to have a point", timeoutMs, async () => {
     const now = Date.now();
-    const t = computeTiming({ start: now - rangeMs, end: now, maxDataPoints: 30, minInterval: "" });
-    return (await rangeSeriesCount(base, expr, t.start, t.end, t.stepMs)) > 0 ? true : undefined;
+    const answers = await Promise.all(sent.map((u) => hasPoint(askedNow(u, now))));
+    missing = sent.filter((_, i) => !answers[i]).map((u) => u.searchParams.get("query") ?? "");
+    return missing.length === 0 ? true : undefined;
+  }).catch((e: unknown) => {
+    throw new Error(`${String(e)}; without a point: ${missing.join(" ; ")}`);
   });
 }
 
@@ -146,9 +193,7 @@ describe("service dashboard", () => {
   it("shows the demo's data in every panel", async () => {
     const page = await newPage();
     const url = `${base}/d/service?from=now-15m&to=now&var-project=demo`;
-    await page.goto(url);
-    await panelStates(page);
-    await waitForTotalRequests(page, 15 * 60_000, 60_000);
+    await waitForEveryQuery(page, url, 60_000);
     await page.goto(url);
     const states = await panelStates(page);
     for (const t of PANELS) expect(states[t], t).toBe("data");
@@ -182,7 +227,7 @@ describe("service dashboard", () => {
     await expect.poll(() => legendTexts(page, "Workers"), { timeout: 15_000 }).toSatisfy(onlyStaging);
     await expect.poll(() => panelExpr(page, "RPS by path"), { timeout: 15_000 }).toContain('project=~"staging"');
     // Staging started a moment after the demo: its total may still wait for a step boundary.
-    await waitForTotalRequests(page, 15 * 60_000, 60_000);
+    await waitForEveryQuery(page, page.url(), 60_000);
     await page.reload();
     await panelStates(page);
     expect(await legendTexts(page, "Workers")).toSatisfy(onlyStaging);
@@ -343,27 +388,20 @@ describe("load time", () => {
     // Warm up (the server's first dashboard answers, the browser's cache of the bundle).
     await page.goto(url);
     await panelStates(page);
-    // The "Total requests" query this load sends, to ask the API the very same question below.
-    let totalRequests = "";
-    page.on("request", (r) => {
-      const u = new URL(r.url());
-      if (u.pathname === "/api/v1/query_range" && (u.searchParams.get("query") ?? "").includes("increase(")) {
-        totalRequests = r.url();
-      }
-    });
     const t0 = Date.now();
-    await page.goto(url);
-    const states = await panelStates(page);
+    const sent = await loadAndRecordQueries(page, url);
     const ms = Date.now() - t0;
+    const states = await panelStates(page);
     for (const t of PANELS.filter((p) => p !== "Total requests")) expect(states[t], t).toBe("data");
     // Over an hour "Total requests" steps by two minutes and its end is aligned down to the
-    // step (see waitForTotalRequests): within two minutes of the demo's start its only point
-    // may lie before the demo's second sample. Whatever the API answers, the panel must show.
-    expect(totalRequests).not.toBe("");
-    const answer = (await (await fetch(totalRequests)).json()) as { data?: { result?: unknown[] } };
-    const hasPoint = (answer.data?.result?.length ?? 0) > 0;
-    expect(states["Total requests"]).toBe(hasPoint ? "data" : "no data");
-    const note = hasPoint ? "" : " (Total requests: no point yet, its 2-minute step ends before the demo's second sample)";
+    // step (see waitForEveryQuery): within two minutes of the demo's start its only point may
+    // lie before the demo's second sample. Whatever the API answers to the very request this
+    // load sent, the panel must show.
+    const total = sent.find((u) => (u.searchParams.get("query") ?? "").includes("increase(http_requests_total"));
+    if (!total) throw new Error("the dashboard sent no Total requests query");
+    const totalHasPoint = await hasPoint(total);
+    expect(states["Total requests"]).toBe(totalHasPoint ? "data" : "no data");
+    const note = totalHasPoint ? "" : " (Total requests: no point yet, its 2-minute step ends before the demo's second sample)";
     console.log(`dashboard (last hour): all ${PANELS.length} panels loaded in ${ms} ms${note}`);
     await page.close();
   }, 60_000);
@@ -376,7 +414,7 @@ async function writeScreenshots(b: Browser): Promise<void> {
   await page.goto(`${base}/d/service?from=now-15m&to=now&var-project=demo`);
   await panelStates(page);
   await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
-  const expr = "sum by (path) (rate(http_requests_total[1m]))";
+  const expr = 'sum by (path) (rate(http_requests_total{project="demo"}[1m]))';
   await page.goto(`${base}/explore?from=now-15m&to=now&expr=${encodeURIComponent(expr)}`);
   await page.waitForSelector(".explore-result .u-over");
   await page.screenshot({ path: `${SCREENSHOTS}explore.png`, fullPage: true });
