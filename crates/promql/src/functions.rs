@@ -86,8 +86,7 @@ pub(crate) fn eval_call(ev: &Evaluator, c: &Call) -> Result<Val, Error> {
         } else {
             Labels::empty()
         };
-        let arg = ev.range_arg(marg)?;
-        return eval_range_function(ev, name, arg, &scalars, absent).map(Val::Vector);
+        return eval_range_function(ev, name, marg, &scalars, absent).map(Val::Vector);
     }
     let steps = ev.num_steps();
     match name {

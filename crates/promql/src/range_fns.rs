@@ -3,10 +3,11 @@
 //! samples as the steps advance.
 
 use crate::Error;
-use crate::eval::{Evaluator, RangeArg};
+use crate::eval::Evaluator;
 use crate::functions::quantile;
 use crate::series::{DUPLICATE_LABELSET, MeanAcc, Series, kahan_inc};
 use model::{Labels, Sample};
+use promql_syntax::Expr;
 use std::collections::HashMap;
 
 /// The names of the functions this module evaluates.
@@ -43,24 +44,25 @@ struct Window {
     range: i64,
 }
 
-/// Evaluates range function `name` with its range argument and per-step scalar arguments
-/// (`quantile_over_time`'s φ, `predict_linear`'s t, `holt_winters`' factors).
+/// Evaluates range function `name` over its range argument `marg` with per-step scalar
+/// arguments (`quantile_over_time`'s φ, `predict_linear`'s t, `holt_winters`' factors). The
+/// argument's series are consumed one at a time as they are fetched.
 pub(crate) fn eval_range_function(
     ev: &Evaluator,
     name: &str,
-    arg: RangeArg,
+    marg: &Expr,
     scalars: &[Vec<f64>],
     absent_labels: Labels,
 ) -> Result<Vec<Series>, Error> {
     if name == "absent_over_time" {
-        return absent_over_time(ev, &arg, absent_labels);
+        return absent_over_time(ev, marg, absent_labels);
     }
     let keep_name = name == "last_over_time";
     let mut out: Vec<Series> = Vec::new();
     let mut held = 0usize;
     let is_counter_fn = matches!(name, "rate" | "increase");
     let mut resets_upto: Vec<u32> = Vec::new();
-    for s in &arg.series {
+    ev.for_each_range_series(marg, |arg, s| {
         let pts = &s.points;
         if is_counter_fn {
             counter_resets_upto(pts, &mut resets_upto);
@@ -107,13 +109,14 @@ pub(crate) fn eval_range_function(
             held += points.len();
             ev.ctx.hold_samples(held)?;
             let labels = if keep_name {
-                s.labels.clone()
+                s.labels
             } else {
                 s.labels.without_metric_name()
             };
             out.push(Series { labels, points });
         }
-    }
+        Ok(())
+    })?;
     // Prometheus refuses two output series with one labelset here, even at different steps.
     let mut seen: HashMap<&Labels, ()> = HashMap::with_capacity(out.len());
     for s in &out {
@@ -140,9 +143,9 @@ fn counter_resets_upto(pts: &[Sample], out: &mut Vec<u32>) {
     }
 }
 
-fn absent_over_time(ev: &Evaluator, arg: &RangeArg, labels: Labels) -> Result<Vec<Series>, Error> {
+fn absent_over_time(ev: &Evaluator, marg: &Expr, labels: Labels) -> Result<Vec<Series>, Error> {
     let mut present = vec![false; ev.num_steps()];
-    for s in &arg.series {
+    ev.for_each_range_series(marg, |arg, s| {
         let pts = &s.points;
         let mut hi = 0usize;
         let mut lo = 0usize;
@@ -159,7 +162,8 @@ fn absent_over_time(ev: &Evaluator, arg: &RangeArg, labels: Labels) -> Result<Ve
                 present[i] = true;
             }
         }
-    }
+        Ok(())
+    })?;
     let points: Vec<Sample> = ev
         .steps()
         .zip(present)
