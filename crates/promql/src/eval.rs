@@ -292,11 +292,26 @@ impl<'c, 'q> Evaluator<'c, 'q> {
         vs: &VectorSelector,
         sample_time: bool,
     ) -> Result<Vec<Series>, Error> {
+        let mut out = Vec::new();
+        self.for_each_selected(vs, sample_time, |labels, points| {
+            out.push(Series { labels, points });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`Evaluator::vector_selector`] series by series: each series with points is handed to
+    /// `f` as soon as it is computed, in the selector's order.
+    pub fn for_each_selected(
+        &self,
+        vs: &VectorSelector,
+        sample_time: bool,
+        mut f: impl FnMut(Labels, Vec<Sample>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let at = self.resolve_at(&vs.at);
         let offset = vs.offset_ms;
         let (lo, hi) = self.ref_bounds(at, offset);
         let lookback = self.ctx.lookback_ms;
-        let mut out = Vec::new();
         let mut held = 0usize;
         // Each series is walked as it is decoded, while its samples are still in cache.
         self.fetch_each(vs, lo.saturating_sub(lookback), hi, 0, |s| {
@@ -334,14 +349,10 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             if !points.is_empty() {
                 held += points.len();
                 self.ctx.hold_samples(held)?;
-                out.push(Series {
-                    labels: s.labels,
-                    points,
-                });
+                f(s.labels, points)?;
             }
             Ok(())
-        })?;
-        Ok(out)
+        })
     }
 
     /// The input of a range function: a matrix selector or a subquery (in parentheses or not).

@@ -57,8 +57,31 @@ pub(crate) fn eval_range_function(
     if name == "absent_over_time" {
         return absent_over_time(ev, marg, absent_labels);
     }
+    let mut points: Vec<Vec<Sample>> = Vec::new();
+    let labels = for_each_range_output(ev, name, marg, scalars, |_, p| {
+        points.push(p);
+        Ok(())
+    })?;
+    Ok(labels
+        .into_iter()
+        .zip(points)
+        .map(|(labels, points)| Series { labels, points })
+        .collect())
+}
+
+/// Evaluates range function `name` (any but `absent_over_time`) series by series, handing each
+/// output series' labels and points to `f` as soon as they are computed: a consumer that folds
+/// them (an aggregation) reads the points while they are in cache and lets them go. Returns the
+/// output labels, in order, after checking that no two are equal.
+pub(crate) fn for_each_range_output(
+    ev: &Evaluator,
+    name: &str,
+    marg: &Expr,
+    scalars: &[Vec<f64>],
+    mut f: impl FnMut(&Labels, Vec<Sample>) -> Result<(), Error>,
+) -> Result<Vec<Labels>, Error> {
     let keep_name = name == "last_over_time";
-    let mut out: Vec<Series> = Vec::new();
+    let mut out: Vec<Labels> = Vec::new();
     let mut held = 0usize;
     let is_counter_fn = matches!(name, "rate" | "increase");
     let mut resets_upto: Vec<u32> = Vec::new();
@@ -113,14 +136,15 @@ pub(crate) fn eval_range_function(
             } else {
                 s.labels.without_metric_name()
             };
-            out.push(Series { labels, points });
+            f(&labels, points)?;
+            out.push(labels);
         }
         Ok(())
     })?;
     // Prometheus refuses two output series with one labelset here, even at different steps.
     let mut seen: HashMap<&Labels, ()> = HashMap::with_capacity(out.len());
-    for s in &out {
-        if seen.insert(&s.labels, ()).is_some() {
+    for l in &out {
+        if seen.insert(l, ()).is_some() {
             return Err(Error::Execution(DUPLICATE_LABELSET.into()));
         }
     }

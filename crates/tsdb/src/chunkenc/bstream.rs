@@ -83,10 +83,28 @@ impl<'a> BitReader<'a> {
         word << (self.pos % 8)
     }
 
-    /// The last bytes, zero-padded to a word (kept out of line: once per chunk at most).
+    /// The bytes from `byte` to the end, zero-padded to a word: the buffer's last word shifted
+    /// (no copy loop; the last few samples of every chunk come here).
+    #[inline(always)]
+    fn peek_tail(&self, byte: usize) -> u64 {
+        let len = self.buf.len();
+        if len < 8 {
+            return self.peek_short(byte);
+        }
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&self.buf[len - 8..]);
+        // `byte > len - 8` here; past the end everything reads as zero.
+        let shift = (byte - (len - 8)).saturating_mul(8);
+        u32::try_from(shift)
+            .ok()
+            .and_then(|s| u64::from_be_bytes(w).checked_shl(s))
+            .unwrap_or(0)
+    }
+
+    /// [`BitReader::peek_tail`] for buffers shorter than a word.
     #[cold]
     #[inline(never)]
-    fn peek_tail(&self, byte: usize) -> u64 {
+    fn peek_short(&self, byte: usize) -> u64 {
         let mut w = [0u8; 8];
         let tail = self.buf.get(byte..).unwrap_or(&[]);
         w[..tail.len()].copy_from_slice(tail);
@@ -112,8 +130,7 @@ impl<'a> BitReader<'a> {
         v
     }
 
-    /// Reads 57..=64 bits in two loads (only a chunk's first sample and rare values are this wide).
-    #[cold]
+    /// Reads 57..=64 bits in two loads (rare: values whose XOR spans nearly the whole word).
     #[inline(never)]
     fn take_wide(&mut self, n: u32) -> u64 {
         let hi = self.take(n - 32);

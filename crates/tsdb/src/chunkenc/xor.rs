@@ -166,12 +166,19 @@ pub fn decode_xor(data: &[u8], n: usize, out: &mut Vec<Sample>) -> Result<(), Ch
         return Ok(());
     }
     let err = |at| ChunkError { at, expected: n };
-    let mut r = BitReader::new(data);
-    let mut t = r.take(64) as i64;
-    let mut v = r.take(64);
-    if r.overrun() {
+    // The first sample is two whole big-endian words at the start.
+    let (Some(t0), Some(v0)) = (data.get(..8), data.get(8..16)) else {
         return Err(err(0));
-    }
+    };
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(b);
+        u64::from_be_bytes(w)
+    };
+    let mut t = word(t0) as i64;
+    let mut v = word(v0);
+    let mut r = BitReader::new(data);
+    r.skip(128);
     out.reserve(n);
     out.push(Sample {
         t,
