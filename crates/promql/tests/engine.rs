@@ -345,31 +345,18 @@ fn grouped_aggregations_over_steps_with_gaps() {
 fn streamed_aggregations_agree_with_step_wise_ones() {
     // 400 counters with a reset each; `sum by (k)` over 700 steps needs a (group, step) table of
     // 280k cells, past the streamed path's limit, so that query takes the fallback.
-    let mut series: Vec<(Vec<(String, String)>, Vec<(i64, f64)>)> = Vec::new();
-    for i in 0..400 {
-        let labels = vec![
-            ("__name__".to_string(), "c".to_string()),
-            ("g".to_string(), (i % 3).to_string()),
-            ("k".to_string(), i.to_string()),
-        ];
-        let samples = (0..720)
-            .map(|j| {
-                let v = if j < 300 + i {
-                    j * (i + 1)
-                } else {
-                    j - 300 - i
-                };
-                (j as i64 * 15_000, v as f64)
-            })
-            .collect();
-        series.push((labels, samples));
-    }
     let s = MemStorage::new();
     let mut app = s.appender();
-    for (labels, samples) in &series {
-        let l = Labels::from_pairs(labels.iter().map(|(a, b)| (a.as_str(), b.as_str())));
-        for (t, v) in samples {
-            app.append(&l, *t, *v).unwrap();
+    for i in 0..400 {
+        let (g, k) = ((i % 3).to_string(), i.to_string());
+        let l = Labels::from_pairs([("__name__", "c"), ("g", g.as_str()), ("k", k.as_str())]);
+        for j in 0..720 {
+            let v = if j < 300 + i {
+                j * (i + 1)
+            } else {
+                j - 300 - i
+            };
+            app.append(&l, j as i64 * 15_000, v as f64).unwrap();
         }
     }
     app.commit().unwrap();
