@@ -91,7 +91,19 @@ pub(crate) fn for_each_range_output(
             counter_resets_upto(pts, &mut resets_upto);
         }
         let (mut lo, mut hi) = (0usize, 0usize);
-        let mut points = Vec::new();
+        // Sized once (regrowing copies): at most the steps whose window can reach a sample.
+        let cap = match (pts.first(), pts.last(), arg.at) {
+            (Some(f), Some(l), None) => {
+                let span = l.t.saturating_sub(f.t).saturating_add(arg.range);
+                usize::try_from(span / ev.step.max(1))
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1)
+                    .min(ev.num_steps())
+            }
+            (Some(_), Some(_), Some(_)) => ev.num_steps(),
+            _ => 0,
+        };
+        let mut points = Vec::with_capacity(cap);
         for (step, ts) in ev.steps().enumerate() {
             ev.ctx.check_timeout()?;
             let te = arg.window_end(ts);
