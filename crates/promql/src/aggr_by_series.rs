@@ -7,6 +7,10 @@
 //! in input-series order, which is the order the step-wise walk (and Prometheus) uses, so every
 //! float operation and its result is the same. The output keeps the step-wise walk's series
 //! order: by first step with a value, then by the first input series contributing there.
+//!
+//! When the argument is a selector or a range function call, [`aggregate_streamed`] folds each
+//! series the moment the argument produces it and drops it, so the argument is never
+//! materialized; a table past [`MAX_CELLS`] falls back to evaluating the argument whole.
 
 use crate::Error;
 use crate::aggr::group_labels;
