@@ -15,6 +15,7 @@
 use crate::Error;
 use crate::aggr::group_labels;
 use crate::eval::{Evaluator, unwrap_parens};
+use crate::range_fns::OutLabels;
 use crate::series::{MeanAcc, Series, kahan_inc};
 use model::{Labels, Sample};
 use promql_syntax::{AggregateExpr, Expr};
@@ -101,9 +102,16 @@ pub(crate) fn aggregate_streamed(
     let mut ids: HashMap<Labels, usize> = HashMap::new();
     let mut glabels: Vec<Labels> = Vec::new();
     let mut fits = true;
-    let mut fold = |labels: &Labels, points: Vec<Sample>| {
+    // Grouping by the input's labels gives the output's groups unless `by` keeps the metric name
+    // a range function drops (then the name-less labels are built).
+    let by_name = !a.without && a.grouping.iter().any(|n| n == model::METRIC_NAME);
+    let mut fold = |labels: OutLabels<'_>, points: Vec<Sample>| {
         if fits {
-            let g = group_labels(a, labels);
+            let g = if labels.drop_name && by_name {
+                group_labels(a, &labels.build())
+            } else {
+                group_labels(a, labels.input)
+            };
             let n = ids.len();
             let g = *ids.entry(g).or_insert_with_key(|g| {
                 glabels.push(g.clone());
@@ -115,7 +123,15 @@ pub(crate) fn aggregate_streamed(
     };
     let streamed = match unwrap_parens(&a.expr) {
         Expr::Vector(vs) => {
-            ev.for_each_selected(vs, false, |l, p| fold(&l, p))?;
+            ev.for_each_selected(vs, false, |l, p| {
+                fold(
+                    OutLabels {
+                        input: &l,
+                        drop_name: false,
+                    },
+                    p,
+                )
+            })?;
             true
         }
         e => crate::functions::for_each_call_output(ev, e, fold)?,

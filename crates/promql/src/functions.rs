@@ -85,7 +85,7 @@ fn range_call_args<'c>(ev: &Evaluator, c: &'c Call) -> Result<(&'c Expr, Vec<Vec
 pub(crate) fn for_each_call_output(
     ev: &Evaluator,
     e: &Expr,
-    f: impl FnMut(&Labels, Vec<Sample>) -> Result<(), Error>,
+    f: impl FnMut(crate::range_fns::OutLabels<'_>, Vec<Sample>) -> Result<(), Error>,
 ) -> Result<bool, Error> {
     let Expr::Call(c) = e else {
         return Ok(false);

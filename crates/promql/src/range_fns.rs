@@ -9,6 +9,7 @@ use crate::series::{DUPLICATE_LABELSET, MeanAcc, Series, kahan_inc};
 use model::{Labels, Sample};
 use promql_syntax::Expr;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 /// The names of the functions this module evaluates.
 pub(crate) const RANGE_FUNCTIONS: &[&str] = &[
@@ -58,30 +59,82 @@ pub(crate) fn eval_range_function(
         return absent_over_time(ev, marg, absent_labels);
     }
     let mut points: Vec<Vec<Sample>> = Vec::new();
-    let labels = for_each_range_output(ev, name, marg, scalars, |_, p| {
+    let (labels, drop_name) = for_each_range_output(ev, name, marg, scalars, |_, p| {
         points.push(p);
         Ok(())
     })?;
     Ok(labels
         .into_iter()
         .zip(points)
-        .map(|(labels, points)| Series { labels, points })
+        .map(|(labels, points)| Series {
+            labels: if drop_name {
+                labels.without_metric_name()
+            } else {
+                labels
+            },
+            points,
+        })
         .collect())
+}
+
+/// An output series' labels as a range function gives them: its input series' labels, without
+/// the metric name unless the function keeps it (`last_over_time`). A consumer that only groups
+/// by them does not need the name-less copy built.
+#[derive(Clone, Copy)]
+pub(crate) struct OutLabels<'a> {
+    /// The input series' labels.
+    pub input: &'a Labels,
+    /// Whether the output drops the metric name.
+    pub drop_name: bool,
+}
+
+impl OutLabels<'_> {
+    /// The output labels.
+    pub fn build(&self) -> Labels {
+        if self.drop_name {
+            self.input.without_metric_name()
+        } else {
+            self.input.clone()
+        }
+    }
+}
+
+/// The hash of `l`, without its metric name if `drop_name`.
+fn out_hash(l: &Labels, drop_name: bool) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    for x in l.iter() {
+        if !(drop_name && x.name == model::METRIC_NAME) {
+            x.name.hash(&mut h);
+            x.value.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// Whether `a` and `b` are equal, ignoring their metric names if `drop_name`.
+fn out_eq(a: &Labels, b: &Labels, drop_name: bool) -> bool {
+    let keep = |x: &&model::Label| !(drop_name && x.name == model::METRIC_NAME);
+    a.iter().filter(keep).eq(b.iter().filter(keep))
 }
 
 /// Evaluates range function `name` (any but `absent_over_time`) series by series, handing each
 /// output series' labels and points to `f` as soon as they are computed: a consumer that folds
 /// them (an aggregation) reads the points while they are in cache and lets them go. Returns the
-/// output labels, in order, after checking that no two are equal.
+/// input labels of the output series, in order, and whether the outputs drop the metric name,
+/// after checking that no two outputs have equal labels.
 pub(crate) fn for_each_range_output(
     ev: &Evaluator,
     name: &str,
     marg: &Expr,
     scalars: &[Vec<f64>],
-    mut f: impl FnMut(&Labels, Vec<Sample>) -> Result<(), Error>,
-) -> Result<Vec<Labels>, Error> {
-    let keep_name = name == "last_over_time";
+    mut f: impl FnMut(OutLabels<'_>, Vec<Sample>) -> Result<(), Error>,
+) -> Result<(Vec<Labels>, bool), Error> {
+    let drop_name = name != "last_over_time";
     let mut out: Vec<Labels> = Vec::new();
+    // Output labels seen, by hash, as indexes into `out`; a repeat is reported at the end, as
+    // Prometheus does after evaluating every series.
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut duplicate = false;
     let mut held = 0usize;
     let is_counter_fn = matches!(name, "rate" | "increase");
     let mut resets_upto: Vec<u32> = Vec::new();
@@ -143,24 +196,25 @@ pub(crate) fn for_each_range_output(
         if !points.is_empty() {
             held += points.len();
             ev.ctx.hold_samples(held)?;
-            let labels = if keep_name {
-                s.labels
-            } else {
-                s.labels.without_metric_name()
-            };
-            f(&labels, points)?;
-            out.push(labels);
+            f(
+                OutLabels {
+                    input: &s.labels,
+                    drop_name,
+                },
+                points,
+            )?;
+            let same = seen.entry(out_hash(&s.labels, drop_name)).or_default();
+            duplicate |= same.iter().any(|&j| out_eq(&out[j], &s.labels, drop_name));
+            same.push(out.len());
+            out.push(s.labels);
         }
         Ok(())
     })?;
     // Prometheus refuses two output series with one labelset here, even at different steps.
-    let mut seen: HashMap<&Labels, ()> = HashMap::with_capacity(out.len());
-    for l in &out {
-        if seen.insert(l, ()).is_some() {
-            return Err(Error::Execution(DUPLICATE_LABELSET.into()));
-        }
+    if duplicate {
+        return Err(Error::Execution(DUPLICATE_LABELSET.into()));
     }
-    Ok(out)
+    Ok((out, drop_name))
 }
 
 /// `out[i]` = how many samples in `pts[1..=i]` are below their predecessor (counter resets), so

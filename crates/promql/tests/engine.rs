@@ -367,6 +367,19 @@ fn streamed_aggregations_agree_with_step_wise_ones() {
         ("sum by (g) (rate(c[5m]))", "sum by (g) (rate(c[5m]) * 1)"),
         ("sum by (k) (rate(c[5m]))", "sum by (k) (rate(c[5m]) * 1)"),
         ("avg(increase(c[2m]))", "avg(increase(c[2m]) * 1)"),
+        // `by (__name__)` after a function that drops the name, and one that keeps it.
+        (
+            "sum by (__name__, g) (rate(c[5m]))",
+            "sum by (__name__, g) (rate(c[5m]) * 1)",
+        ),
+        (
+            "sum by (__name__, g) (last_over_time(c[5m]))",
+            "sum by (__name__, g) (last_over_time(c[5m]) > -Inf)",
+        ),
+        (
+            "count without (k) (delta(c[5m]))",
+            "count without (k) (delta(c[5m]) * 1)",
+        ),
         ("count({__name__=~\"c\"})", "count(c + 0)"),
         ("max without (k) (c)", "max without (k) (c + 0)"),
         ("stddev by (g) (c)", "stddev by (g) (c + 0)"),
