@@ -21,7 +21,8 @@ struct Acc {
     values: Vec<f64>,
 }
 
-fn group_labels(a: &AggregateExpr, l: &Labels) -> Labels {
+/// The labels of the group series `l` falls in.
+pub(crate) fn group_labels(a: &AggregateExpr, l: &Labels) -> Labels {
     if a.without {
         let mut names: Vec<&str> = a.grouping.iter().map(String::as_str).collect();
         names.push(model::METRIC_NAME);
@@ -43,6 +44,9 @@ fn worse_for_bottomk(a: f64, b: f64) -> bool {
 
 pub(crate) fn eval_aggregate(ev: &Evaluator, a: &AggregateExpr) -> Result<Val, Error> {
     let op = a.op.name().to_string();
+    if let Some(out) = crate::aggr_by_series::aggregate_streamed(ev, a, &op)? {
+        return Ok(Val::Vector(out));
+    }
     let input = ev.eval_vector(&a.expr)?;
     let mut params: Option<Vec<f64>> = None;
     let mut value_label = String::new();

@@ -7,11 +7,19 @@
 //! in input-series order, which is the order the step-wise walk (and Prometheus) uses, so every
 //! float operation and its result is the same. The output keeps the step-wise walk's series
 //! order: by first step with a value, then by the first input series contributing there.
+//!
+//! When the argument is a selector or a range function call, [`aggregate_streamed`] folds each
+//! series the moment the argument produces it and drops it, so the argument is never
+//! materialized; a table past [`MAX_CELLS`] falls back to evaluating the argument whole.
 
 use crate::Error;
-use crate::eval::Evaluator;
+use crate::aggr::group_labels;
+use crate::eval::{Evaluator, unwrap_parens};
+use crate::range_fns::OutLabels;
 use crate::series::{MeanAcc, Series, kahan_inc};
 use model::{Labels, Sample};
+use promql_syntax::{AggregateExpr, Expr};
+use std::collections::HashMap;
 
 /// The largest accumulator table (groups × steps) built; bigger queries take the step-wise walk.
 const MAX_CELLS: usize = 1 << 18;
@@ -66,23 +74,125 @@ pub(crate) fn aggregate_by_series(
     group_of: &[usize],
     glabels: &[Labels],
 ) -> Result<Option<Vec<Series>>, Error> {
-    let Some(op) = Op::from_name(op_name) else {
+    let Some(mut folder) = Folder::new(ev, op_name) else {
         return Ok(None);
     };
-    let steps = ev.num_steps();
-    let cells = match glabels.len().checked_mul(steps) {
-        Some(c) if c <= MAX_CELLS => c,
-        _ => return Ok(None),
-    };
-    let mut table = vec![Cell::default(); cells];
-    for (i, s) in input.iter().enumerate() {
+    for (s, &g) in input.iter().zip(group_of) {
         ev.ctx.check_timeout()?;
-        let row = group_of[i] * steps;
-        for p in &s.points {
-            let Some(step) = grid_index(ev, p.t, steps) else {
-                return Ok(None);
+        if !folder.add(g, &s.points) {
+            return Ok(None);
+        }
+    }
+    folder.finish(glabels).map(Some)
+}
+
+/// Aggregates `a` (one of this path's operators) while its argument is evaluated, when the
+/// argument is an instant vector selector or a range function call: each input series is folded
+/// into the table as soon as it is computed and then dropped, so the argument's series are never
+/// all held and never re-read from memory. `None` when the argument is something else or the
+/// table cannot take the input (the caller then evaluates the argument and walks the steps).
+pub(crate) fn aggregate_streamed(
+    ev: &Evaluator,
+    a: &AggregateExpr,
+    op_name: &str,
+) -> Result<Option<Vec<Series>>, Error> {
+    let Some(mut folder) = Folder::new(ev, op_name) else {
+        return Ok(None);
+    };
+    let mut ids: HashMap<Labels, usize> = HashMap::new();
+    let mut glabels: Vec<Labels> = Vec::new();
+    let mut fits = true;
+    // Grouping by the input's labels gives the output's groups unless `by` keeps the metric name
+    // a range function drops (then the name-less labels are built).
+    let by_name = !a.without && a.grouping.iter().any(|n| n == model::METRIC_NAME);
+    let mut fold = |labels: OutLabels<'_>, points: Vec<Sample>| {
+        if fits {
+            let g = if labels.drop_name && by_name {
+                group_labels(a, &labels.build())
+            } else {
+                group_labels(a, labels.input)
             };
-            let c = &mut table[row + step];
+            let n = ids.len();
+            let g = *ids.entry(g).or_insert_with_key(|g| {
+                glabels.push(g.clone());
+                n
+            });
+            fits = folder.add(g, &points);
+        }
+        Ok(())
+    };
+    let streamed = match unwrap_parens(&a.expr) {
+        Expr::Vector(vs) => {
+            ev.for_each_selected(vs, false, |l, p| {
+                fold(
+                    OutLabels {
+                        input: &l,
+                        drop_name: false,
+                    },
+                    p,
+                )
+            })?;
+            true
+        }
+        e => crate::functions::for_each_call_output(ev, e, fold)?,
+    };
+    if !streamed || !fits {
+        return Ok(None);
+    }
+    folder.finish(&glabels).map(Some)
+}
+
+/// Folds series into the (group, step) table one at a time, so they can be dropped as soon as
+/// they are folded (see [`crate::aggr`]'s streamed path).
+pub(crate) struct Folder<'e, 'c, 'q> {
+    ev: &'e Evaluator<'c, 'q>,
+    op: Op,
+    steps: usize,
+    /// Rows of `steps` cells, one per group seen so far.
+    table: Vec<Cell>,
+    /// Series folded so far (the next one's input index).
+    inputs: usize,
+}
+
+impl<'e, 'c, 'q> Folder<'e, 'c, 'q> {
+    /// A folder for aggregation `op_name`, or `None` for operators this path does not compute.
+    pub fn new(ev: &'e Evaluator<'c, 'q>, op_name: &str) -> Option<Self> {
+        Some(Folder {
+            ev,
+            op: Op::from_name(op_name)?,
+            steps: ev.num_steps(),
+            table: Vec::new(),
+            inputs: 0,
+        })
+    }
+
+    /// Folds the next input series, of group `group`. `false` when this path cannot take it
+    /// (the table would pass [`MAX_CELLS`], or a point is off the step grid).
+    pub fn add(&mut self, group: usize, points: &[Sample]) -> bool {
+        let (op, steps, i) = (self.op, self.steps, self.inputs);
+        self.inputs += 1;
+        let row = match group.checked_mul(steps) {
+            Some(r) if r.saturating_add(steps) <= MAX_CELLS => r,
+            _ => return false,
+        };
+        if self.table.len() < row + steps {
+            self.table.resize(row + steps, Cell::default());
+        }
+        let row = &mut self.table[row..row + steps];
+        // Points ascend and usually fill consecutive steps: find each one's step by walking
+        // the grid from the previous one instead of dividing.
+        let (start, step_ms) = (self.ev.start, self.ev.step);
+        let mut k = 0usize;
+        let mut kt = start;
+        for p in points {
+            while kt < p.t && k < steps {
+                k += 1;
+                kt = kt.saturating_add(step_ms);
+            }
+            if k >= steps || kt != p.t {
+                return false;
+            }
+            let c = &mut row[k];
             let v = p.v;
             if !c.seen {
                 *c = Cell {
@@ -123,48 +233,44 @@ pub(crate) fn aggregate_by_series(
                 }
             }
         }
+        true
     }
 
-    // Output order of the step-wise walk: first step with a value, then first input series.
-    let mut order: Vec<(usize, usize, usize)> = Vec::with_capacity(glabels.len());
-    for g in 0..glabels.len() {
-        let row = &table[g * steps..(g + 1) * steps];
-        if let Some(step) = row.iter().position(|c| c.seen) {
-            order.push((step, row[step].first, g));
+    /// The output series, group `g` labelled `glabels[g]`, in the step-wise walk's order.
+    pub fn finish(self, glabels: &[Labels]) -> Result<Vec<Series>, Error> {
+        let (op, steps, ev) = (self.op, self.steps, self.ev);
+        let table = self.table;
+        // Output order of the step-wise walk: first step with a value, then first input series.
+        let mut order: Vec<(usize, usize, usize)> = Vec::with_capacity(glabels.len());
+        for (g, row) in table.chunks(steps.max(1)).enumerate() {
+            if let Some(step) = row.iter().position(|c| c.seen) {
+                order.push((step, row[step].first, g));
+            }
         }
+        order.sort_unstable();
+        let mut out = Vec::with_capacity(order.len());
+        let mut held = 0usize;
+        for (_, _, g) in order {
+            let row = &table[g * steps..(g + 1) * steps];
+            let points: Vec<Sample> = ev
+                .steps()
+                .zip(row)
+                .filter(|(_, c)| c.seen)
+                .map(|(t, c)| Sample {
+                    t,
+                    v: cell_value(op, c),
+                })
+                .collect();
+            held += points.len();
+            let labels = glabels
+                .get(g)
+                .cloned()
+                .ok_or_else(|| Error::Execution(format!("aggregation group {g} has no labels")))?;
+            out.push(Series { labels, points });
+        }
+        ev.ctx.hold_samples(held)?;
+        Ok(out)
     }
-    order.sort_unstable();
-    let mut out = Vec::with_capacity(order.len());
-    let mut held = 0usize;
-    for (_, _, g) in order {
-        let row = &table[g * steps..(g + 1) * steps];
-        let points: Vec<Sample> = ev
-            .steps()
-            .zip(row)
-            .filter(|(_, c)| c.seen)
-            .map(|(t, c)| Sample {
-                t,
-                v: cell_value(op, c),
-            })
-            .collect();
-        held += points.len();
-        out.push(Series {
-            labels: glabels[g].clone(),
-            points,
-        });
-    }
-    ev.ctx.hold_samples(held)?;
-    Ok(Some(out))
-}
-
-/// The step index of time `t`, if `t` lies on the evaluation grid.
-fn grid_index(ev: &Evaluator, t: i64, steps: usize) -> Option<usize> {
-    let off = t.checked_sub(ev.start)?;
-    if off < 0 || ev.step <= 0 || off % ev.step != 0 {
-        return None;
-    }
-    let i = ev.step_index(t);
-    (i < steps).then_some(i)
 }
 
 fn cell_value(op: Op, c: &Cell) -> f64 {

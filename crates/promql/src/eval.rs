@@ -79,19 +79,25 @@ pub(crate) struct Evaluator<'c, 'q> {
     pub step: i64,
 }
 
-/// The input of a range function: raw series plus how each step maps to a window.
-pub(crate) struct RangeArg {
-    pub series: Vec<Series>,
+/// How each evaluation step of a range function maps to a window of its input.
+#[derive(Clone, Copy)]
+pub(crate) struct RangeWindow {
     pub range: i64,
     pub offset: i64,
     pub at: Option<i64>,
 }
 
-impl RangeArg {
+impl RangeWindow {
     /// The window end for evaluation step `ts`; the window is `[end - range, end]`.
     pub fn window_end(&self, ts: i64) -> i64 {
         self.at.unwrap_or(ts).saturating_sub(self.offset)
     }
+}
+
+/// The input of a range function, materialized: raw series plus their windows.
+pub(crate) struct RangeArg {
+    pub series: Vec<Series>,
+    pub window: RangeWindow,
 }
 
 /// Strips any number of parentheses.
@@ -231,15 +237,17 @@ impl<'c, 'q> Evaluator<'c, 'q> {
         }
     }
 
-    /// Fetches the series of a selector whose samples lie in `[mint, maxt]`.
-    fn fetch(
+    /// Hands the series of a selector whose samples lie in `[mint, maxt]` to `f` one at a time,
+    /// as the store decodes them, so a consumer that does not keep them touches each series'
+    /// samples while they are still in cache. Samples are accounted for as if all were held.
+    fn fetch_each(
         &self,
         vs: &VectorSelector,
         mint: i64,
         maxt: i64,
         range: i64,
-        func: Option<&str>,
-    ) -> Result<Vec<tsdb::Series>, Error> {
+        mut f: impl FnMut(tsdb::Series) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let matchers = selector_matchers(vs)?;
         let querier = self.ctx.queryable.querier(mint, maxt)?;
         let hints = SelectHints {
@@ -247,20 +255,23 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             end: maxt,
             step: if self.num_steps() > 1 { self.step } else { 0 },
             range,
-            func: func.map(str::to_string),
+            func: None,
         };
-        let mut out = Vec::new();
         let mut loaded = 0usize;
+        let mut result = Ok(());
         for s in querier.select(&hints, &matchers) {
             self.ctx.check_timeout()?;
             let s = s?;
             loaded += s.samples.len();
             self.ctx.hold_samples(loaded)?;
-            out.push(s);
+            result = f(s);
+            if result.is_err() {
+                break;
+            }
         }
         let total = self.ctx.total_samples.get() + loaded as u64;
         self.ctx.total_samples.set(total);
-        Ok(out)
+        result
     }
 
     /// The reference times (sample lookup times) of the first and last step.
@@ -281,15 +292,29 @@ impl<'c, 'q> Evaluator<'c, 'q> {
         vs: &VectorSelector,
         sample_time: bool,
     ) -> Result<Vec<Series>, Error> {
+        let mut out = Vec::new();
+        self.for_each_selected(vs, sample_time, |labels, points| {
+            out.push(Series { labels, points });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`Evaluator::vector_selector`] series by series: each series with points is handed to
+    /// `f` as soon as it is computed, in the selector's order.
+    pub fn for_each_selected(
+        &self,
+        vs: &VectorSelector,
+        sample_time: bool,
+        mut f: impl FnMut(Labels, Vec<Sample>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let at = self.resolve_at(&vs.at);
         let offset = vs.offset_ms;
         let (lo, hi) = self.ref_bounds(at, offset);
         let lookback = self.ctx.lookback_ms;
-        let raw = self.fetch(vs, lo.saturating_sub(lookback), hi, 0, None)?;
-        let mut out = Vec::with_capacity(raw.len());
         let mut held = 0usize;
-        for s in raw {
-            self.ctx.check_timeout()?;
+        // Each series is walked as it is decoded, while its samples are still in cache.
+        self.fetch_each(vs, lo.saturating_sub(lookback), hi, 0, |s| {
             // Sized once instead of regrowing: a sample fills at most the steps of one
             // lookback window, so this never reserves much more than the points made.
             let per_sample = usize::try_from(lookback / self.step.max(1))
@@ -324,54 +349,69 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             if !points.is_empty() {
                 held += points.len();
                 self.ctx.hold_samples(held)?;
-                out.push(Series {
-                    labels: s.labels,
-                    points,
-                });
+                f(s.labels, points)?;
             }
-        }
-        Ok(out)
+            Ok(())
+        })
     }
 
     /// The input of a range function: a matrix selector or a subquery (in parentheses or not).
     pub fn range_arg(&self, e: &Expr) -> Result<RangeArg, Error> {
+        let mut series = Vec::new();
+        let window = self.for_each_range_series(e, |_, s| {
+            series.push(s);
+            Ok(())
+        })?;
+        Ok(RangeArg { series, window })
+    }
+
+    /// Hands each series of a range argument (a matrix selector or a subquery, in parentheses or
+    /// not) to `f` with its windows, in the order the argument yields them. A matrix selector
+    /// streams from storage: one series' samples are decoded, handed over and dropped before
+    /// the next, which keeps a range function's input in cache instead of materializing all of
+    /// it first. Stale markers are dropped.
+    pub fn for_each_range_series(
+        &self,
+        e: &Expr,
+        mut f: impl FnMut(&RangeWindow, Series) -> Result<(), Error>,
+    ) -> Result<RangeWindow, Error> {
         match unwrap_parens(e) {
             Expr::Matrix(ms) => {
                 let vs = &ms.selector;
-                let at = self.resolve_at(&vs.at);
-                let offset = vs.offset_ms;
-                let range = ms.range_ms;
-                let (lo, hi) = self.ref_bounds(at, offset);
-                let raw = self.fetch(vs, lo.saturating_sub(range), hi, range, None)?;
-                // Stale markers are dropped in place: no second copy of every sample.
-                let series = raw
-                    .into_iter()
-                    .map(|mut s| {
+                let w = RangeWindow {
+                    range: ms.range_ms,
+                    offset: vs.offset_ms,
+                    at: self.resolve_at(&vs.at),
+                };
+                let (lo, hi) = self.ref_bounds(w.at, w.offset);
+                self.fetch_each(vs, lo.saturating_sub(w.range), hi, w.range, |mut s| {
+                    // Stale markers are rare: look before rewriting every sample.
+                    if s.samples.iter().any(|p| is_stale_nan(p.v)) {
                         s.samples.retain(|p| !is_stale_nan(p.v));
+                    }
+                    f(
+                        &w,
                         Series {
                             labels: s.labels,
                             points: s.samples,
-                        }
-                    })
-                    .collect();
-                Ok(RangeArg {
-                    series,
-                    range,
-                    offset,
-                    at,
-                })
+                        },
+                    )
+                })?;
+                Ok(w)
             }
             Expr::Subquery(sq) => {
-                let at = self.resolve_at(&sq.at);
-                let offset = sq.offset_ms;
-                let range = sq.range_ms;
+                let w = RangeWindow {
+                    range: sq.range_ms,
+                    offset: sq.offset_ms,
+                    at: self.resolve_at(&sq.at),
+                };
                 let step = if sq.step_ms > 0 {
                     sq.step_ms
                 } else {
                     self.ctx.subquery_step_ms
                 };
-                let (lo, hi) = self.ref_bounds(at, offset);
-                let first = lo.saturating_sub(range);
+                let (lo, hi) = self.ref_bounds(w.at, w.offset);
+                let first = lo.saturating_sub(w.range);
                 // The first step at or after `first` that is a multiple of `step` in absolute time.
                 let start = (first.div_euclid(step) * step)
                     .saturating_add(if first.rem_euclid(step) == 0 { 0 } else { step });
@@ -395,12 +435,10 @@ impl<'c, 'q> Evaluator<'c, 'q> {
                         ));
                     }
                 };
-                Ok(RangeArg {
-                    series,
-                    range,
-                    offset,
-                    at,
-                })
+                for s in series {
+                    f(&w, s)?;
+                }
+                Ok(w)
             }
             other => Err(Error::Execution(format!(
                 "expected a range vector, got {}",
@@ -412,8 +450,8 @@ impl<'c, 'q> Evaluator<'c, 'q> {
     /// The range vector as an instant query shows it: each series' samples in the window of the
     /// (single) evaluation step, labels untouched.
     fn windows_at_start(&self, arg: RangeArg) -> Result<Vec<Series>, Error> {
-        let te = arg.window_end(self.start);
-        let ts0 = te.saturating_sub(arg.range);
+        let te = arg.window.window_end(self.start);
+        let ts0 = te.saturating_sub(arg.window.range);
         let mut held = 0usize;
         let mut out = Vec::new();
         for s in arg.series {

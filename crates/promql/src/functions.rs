@@ -2,7 +2,7 @@
 //! dates, labels, sorting, `absent`, `scalar`/`vector`, `histogram_quantile`).
 
 use crate::eval::{Evaluator, selector_matchers, unwrap_parens};
-use crate::range_fns::{RANGE_FUNCTIONS, eval_range_function};
+use crate::range_fns::{RANGE_FUNCTIONS, eval_range_function, for_each_range_output};
 use crate::series::{Series, Val, go_max, go_min, merge_same_labels};
 use crate::{Error, hist};
 use model::{Labels, MatchOp, Sample, is_valid_label_name};
@@ -61,33 +61,55 @@ fn absent_labels(e: &Expr) -> Result<Labels, Error> {
     Ok(b.build())
 }
 
+/// The matrix argument and evaluated scalar arguments of range function call `c`.
+fn range_call_args<'c>(ev: &Evaluator, c: &'c Call) -> Result<(&'c Expr, Vec<Vec<f64>>), Error> {
+    let name = c.func.name;
+    let (mi, scalar_args): (usize, &[usize]) = match name {
+        "quantile_over_time" => (1, &[0]),
+        "predict_linear" => (0, &[1]),
+        "holt_winters" => (0, &[1, 2]),
+        _ => (0, &[]),
+    };
+    let missing = || Error::BadData(format!("parse error: missing argument to {name}"));
+    let marg = c.args.get(mi).ok_or_else(missing)?;
+    let mut scalars = Vec::new();
+    for &i in scalar_args {
+        scalars.push(ev.eval_scalar(c.args.get(i).ok_or_else(missing)?)?);
+    }
+    Ok((marg, scalars))
+}
+
+/// Evaluates `e` series by series when it is a range function call (other than
+/// `absent_over_time`), handing each output series to `f` as it is computed; `Ok(false)`, with
+/// nothing evaluated, for any other expression.
+pub(crate) fn for_each_call_output(
+    ev: &Evaluator,
+    e: &Expr,
+    f: impl FnMut(crate::range_fns::OutLabels<'_>, Vec<Sample>) -> Result<(), Error>,
+) -> Result<bool, Error> {
+    let Expr::Call(c) = e else {
+        return Ok(false);
+    };
+    let name = c.func.name;
+    if !RANGE_FUNCTIONS.contains(&name) || name == "absent_over_time" {
+        return Ok(false);
+    }
+    let (marg, scalars) = range_call_args(ev, c)?;
+    for_each_range_output(ev, name, marg, &scalars, f)?;
+    Ok(true)
+}
+
 pub(crate) fn eval_call(ev: &Evaluator, c: &Call) -> Result<Val, Error> {
     let name = c.func.name;
     let args: Vec<&Expr> = c.args.iter().collect();
     if RANGE_FUNCTIONS.contains(&name) {
-        let (mi, scalar_args): (usize, Vec<usize>) = match name {
-            "quantile_over_time" => (1, vec![0]),
-            "predict_linear" => (0, vec![1]),
-            "holt_winters" => (0, vec![1, 2]),
-            _ => (0, vec![]),
-        };
-        let marg = args
-            .get(mi)
-            .ok_or_else(|| Error::BadData(format!("parse error: missing argument to {name}")))?;
-        let mut scalars = Vec::new();
-        for i in scalar_args {
-            let e = args.get(i).ok_or_else(|| {
-                Error::BadData(format!("parse error: missing argument to {name}"))
-            })?;
-            scalars.push(ev.eval_scalar(e)?);
-        }
+        let (marg, scalars) = range_call_args(ev, c)?;
         let absent = if name == "absent_over_time" {
             absent_labels(marg)?
         } else {
             Labels::empty()
         };
-        let arg = ev.range_arg(marg)?;
-        return eval_range_function(ev, name, arg, &scalars, absent).map(Val::Vector);
+        return eval_range_function(ev, name, marg, &scalars, absent).map(Val::Vector);
     }
     let steps = ev.num_steps();
     match name {

@@ -14,7 +14,11 @@
 //!
 //! Evaluation works like Prometheus' engine: every node is computed over all steps of the query
 //! at once, selectors fetch each series once, range functions slide a window per series, and
-//! operators walk their inputs step by step (see `eval`).
+//! operators walk their inputs step by step (see `eval`). Selectors and range functions consume
+//! each series as the store decodes it, and the simple aggregations (`sum`, `avg`, `count`, ...)
+//! over a selector or a range function fold each input series into a (group, step) table as
+//! soon as it is computed (`aggr_by_series`), so a dashboard's `sum(rate(x[5m]))` never holds
+//! its argument's samples all at once and reads each one while it is still in cache.
 //!
 //! Semantics are pinned against the real Prometheus 2.42 (Debian's `prometheus` package):
 //! `testdata/*.test` scripts hold expected values taken from `promtool test rules`

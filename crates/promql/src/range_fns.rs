@@ -3,11 +3,13 @@
 //! samples as the steps advance.
 
 use crate::Error;
-use crate::eval::{Evaluator, RangeArg};
+use crate::eval::Evaluator;
 use crate::functions::quantile;
 use crate::series::{DUPLICATE_LABELSET, MeanAcc, Series, kahan_inc};
 use model::{Labels, Sample};
+use promql_syntax::Expr;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 /// The names of the functions this module evaluates.
 pub(crate) const RANGE_FUNCTIONS: &[&str] = &[
@@ -43,30 +45,118 @@ struct Window {
     range: i64,
 }
 
-/// Evaluates range function `name` with its range argument and per-step scalar arguments
-/// (`quantile_over_time`'s φ, `predict_linear`'s t, `holt_winters`' factors).
+/// Evaluates range function `name` over its range argument `marg` with per-step scalar
+/// arguments (`quantile_over_time`'s φ, `predict_linear`'s t, `holt_winters`' factors). The
+/// argument's series are consumed one at a time as they are fetched.
 pub(crate) fn eval_range_function(
     ev: &Evaluator,
     name: &str,
-    arg: RangeArg,
+    marg: &Expr,
     scalars: &[Vec<f64>],
     absent_labels: Labels,
 ) -> Result<Vec<Series>, Error> {
     if name == "absent_over_time" {
-        return absent_over_time(ev, &arg, absent_labels);
+        return absent_over_time(ev, marg, absent_labels);
     }
-    let keep_name = name == "last_over_time";
-    let mut out: Vec<Series> = Vec::new();
+    let mut points: Vec<Vec<Sample>> = Vec::new();
+    let (labels, drop_name) = for_each_range_output(ev, name, marg, scalars, |_, p| {
+        points.push(p);
+        Ok(())
+    })?;
+    Ok(labels
+        .into_iter()
+        .zip(points)
+        .map(|(labels, points)| Series {
+            labels: if drop_name {
+                labels.without_metric_name()
+            } else {
+                labels
+            },
+            points,
+        })
+        .collect())
+}
+
+/// An output series' labels as a range function gives them: its input series' labels, without
+/// the metric name unless the function keeps it (`last_over_time`). A consumer that only groups
+/// by them does not need the name-less copy built.
+#[derive(Clone, Copy)]
+pub(crate) struct OutLabels<'a> {
+    /// The input series' labels.
+    pub input: &'a Labels,
+    /// Whether the output drops the metric name.
+    pub drop_name: bool,
+}
+
+impl OutLabels<'_> {
+    /// The output labels.
+    pub fn build(&self) -> Labels {
+        if self.drop_name {
+            self.input.without_metric_name()
+        } else {
+            self.input.clone()
+        }
+    }
+}
+
+/// The hash of `l`, without its metric name if `drop_name`.
+fn out_hash(l: &Labels, drop_name: bool) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    for x in l.iter() {
+        if !(drop_name && x.name == model::METRIC_NAME) {
+            x.name.hash(&mut h);
+            x.value.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// Whether `a` and `b` are equal, ignoring their metric names if `drop_name`.
+fn out_eq(a: &Labels, b: &Labels, drop_name: bool) -> bool {
+    let keep = |x: &&model::Label| !(drop_name && x.name == model::METRIC_NAME);
+    a.iter().filter(keep).eq(b.iter().filter(keep))
+}
+
+/// Evaluates range function `name` (any but `absent_over_time`) series by series, handing each
+/// output series' labels and points to `f` as soon as they are computed: a consumer that folds
+/// them (an aggregation) reads the points while they are in cache and lets them go. Returns the
+/// input labels of the output series, in order, and whether the outputs drop the metric name,
+/// after checking that no two outputs have equal labels.
+pub(crate) fn for_each_range_output(
+    ev: &Evaluator,
+    name: &str,
+    marg: &Expr,
+    scalars: &[Vec<f64>],
+    mut f: impl FnMut(OutLabels<'_>, Vec<Sample>) -> Result<(), Error>,
+) -> Result<(Vec<Labels>, bool), Error> {
+    let drop_name = name != "last_over_time";
+    let mut out: Vec<Labels> = Vec::new();
+    // Output labels seen, by hash, as indexes into `out`; a repeat is reported at the end, as
+    // Prometheus does after evaluating every series.
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut duplicate = false;
     let mut held = 0usize;
     let is_counter_fn = matches!(name, "rate" | "increase");
     let mut resets_upto: Vec<u32> = Vec::new();
-    for s in &arg.series {
+    ev.for_each_range_series(marg, |arg, s| {
         let pts = &s.points;
         if is_counter_fn {
             counter_resets_upto(pts, &mut resets_upto);
         }
         let (mut lo, mut hi) = (0usize, 0usize);
-        let mut points = Vec::new();
+        // Sized once (regrowing copies): at most the steps whose window can reach a sample.
+        let cap = match (pts.first(), pts.last(), arg.at) {
+            (Some(f), Some(l), None) => {
+                let span = l.t.saturating_sub(f.t).saturating_add(arg.range);
+                usize::try_from(span / ev.step.max(1))
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1)
+                    .min(ev.num_steps())
+            }
+            (Some(_), Some(_), Some(_)) => ev.num_steps(),
+            _ => 0,
+        };
+        let mut points = Vec::with_capacity(cap);
         for (step, ts) in ev.steps().enumerate() {
             ev.ctx.check_timeout()?;
             let te = arg.window_end(ts);
@@ -106,22 +196,25 @@ pub(crate) fn eval_range_function(
         if !points.is_empty() {
             held += points.len();
             ev.ctx.hold_samples(held)?;
-            let labels = if keep_name {
-                s.labels.clone()
-            } else {
-                s.labels.without_metric_name()
-            };
-            out.push(Series { labels, points });
+            f(
+                OutLabels {
+                    input: &s.labels,
+                    drop_name,
+                },
+                points,
+            )?;
+            let same = seen.entry(out_hash(&s.labels, drop_name)).or_default();
+            duplicate |= same.iter().any(|&j| out_eq(&out[j], &s.labels, drop_name));
+            same.push(out.len());
+            out.push(s.labels);
         }
-    }
+        Ok(())
+    })?;
     // Prometheus refuses two output series with one labelset here, even at different steps.
-    let mut seen: HashMap<&Labels, ()> = HashMap::with_capacity(out.len());
-    for s in &out {
-        if seen.insert(&s.labels, ()).is_some() {
-            return Err(Error::Execution(DUPLICATE_LABELSET.into()));
-        }
+    if duplicate {
+        return Err(Error::Execution(DUPLICATE_LABELSET.into()));
     }
-    Ok(out)
+    Ok((out, drop_name))
 }
 
 /// `out[i]` = how many samples in `pts[1..=i]` are below their predecessor (counter resets), so
@@ -140,9 +233,9 @@ fn counter_resets_upto(pts: &[Sample], out: &mut Vec<u32>) {
     }
 }
 
-fn absent_over_time(ev: &Evaluator, arg: &RangeArg, labels: Labels) -> Result<Vec<Series>, Error> {
+fn absent_over_time(ev: &Evaluator, marg: &Expr, labels: Labels) -> Result<Vec<Series>, Error> {
     let mut present = vec![false; ev.num_steps()];
-    for s in &arg.series {
+    ev.for_each_range_series(marg, |arg, s| {
         let pts = &s.points;
         let mut hi = 0usize;
         let mut lo = 0usize;
@@ -159,7 +252,8 @@ fn absent_over_time(ev: &Evaluator, arg: &RangeArg, labels: Labels) -> Result<Ve
                 present[i] = true;
             }
         }
-    }
+        Ok(())
+    })?;
     let points: Vec<Sample> = ev
         .steps()
         .zip(present)

@@ -268,24 +268,39 @@ impl SeriesData {
 
     /// Samples in `[mint, maxt]`, sorted by time.
     pub(crate) fn samples(&self, mint: i64, maxt: i64) -> Result<Vec<Sample>, ChunkError> {
-        let mut buf = Vec::new();
+        let overlaps = |lo: i64, hi: i64| hi >= mint && lo <= maxt;
+        let open = self
+            .open
+            .as_ref()
+            .filter(|c| c.num_samples() > 0 && overlaps(c.mint(), c.maxt()));
+        // Sized once: decoding chunk after chunk into a growing vector reallocates and copies.
+        let cap = self
+            .frozen
+            .iter()
+            .filter(|c| overlaps(c.mint, c.maxt))
+            .map(|c| c.n as usize)
+            .sum::<usize>()
+            + open.map_or(0, |c| c.num_samples());
+        let mut buf = Vec::with_capacity(cap);
         for c in &self.frozen {
-            if c.maxt >= mint && c.mint <= maxt {
+            if overlaps(c.mint, c.maxt) {
                 decode_xor(&c.data, c.n as usize, &mut buf)?;
             }
         }
-        if let Some(c) = &self.open
-            && c.num_samples() > 0
-            && c.maxt() >= mint
-            && c.mint() <= maxt
-        {
+        if let Some(c) = open {
             c.decode_into(&mut buf)?;
         }
-        buf.retain(|s| s.t >= mint && s.t <= maxt);
-        let ooo = self.ooo.iter().filter(|s| s.t >= mint && s.t <= maxt);
+        // In-order chunks are sorted: only the edge chunks can hold samples outside the range.
+        let lo = buf.partition_point(|s: &Sample| s.t < mint);
+        let hi = buf.partition_point(|s: &Sample| s.t <= maxt);
+        buf.truncate(hi);
+        if lo > 0 {
+            buf.drain(..lo);
+        }
         if self.ooo.is_empty() {
             return Ok(buf);
         }
+        let ooo = self.ooo.iter().filter(|s| s.t >= mint && s.t <= maxt);
         let mut merged: Vec<Sample> = buf.into_iter().chain(ooo.copied()).collect();
         merged.sort_by_key(|s| s.t);
         Ok(merged)
@@ -645,6 +660,21 @@ mod tests {
         assert_eq!(d.samples(0, i64::MAX).unwrap().len(), 251);
         assert_eq!(d.truncate_before(240_000), 2);
         assert_eq!(d.samples(0, i64::MAX).unwrap()[0].t, 240_000);
+    }
+
+    #[test]
+    fn samples_are_trimmed_to_the_range_across_chunks() {
+        let mut d = SeriesData::default();
+        for i in 0..250 {
+            d.append(i * 1000, i as f64, 0, RANGE).unwrap();
+        }
+        // From inside the first frozen chunk to inside the open one, bounds inclusive.
+        let got = d.samples(100_000, 245_000).unwrap();
+        assert_eq!(got.len(), 146);
+        assert_eq!((got[0].t, got[145].t), (100_000, 245_000));
+        assert!(got.windows(2).all(|w| w[1].t == w[0].t + 1000));
+        // Between two samples: nothing.
+        assert!(d.samples(1_500, 1_900).unwrap().is_empty());
     }
 
     #[test]

@@ -7,7 +7,6 @@ use crate::db::DbInner;
 use crate::head::MemSeries;
 use crate::interface::*;
 use model::{Labels, Matcher, Sample};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Where one series' samples come from.
@@ -41,17 +40,16 @@ impl DbQuerier {
         }
     }
 
-    /// Head series matching `matchers` with data overlapping the range, keyed by labels.
-    fn matching(&self, matchers: &[Matcher], skip_covered: bool) -> BTreeMap<Labels, Vec<Source>> {
-        let mut out: BTreeMap<Labels, Vec<Source>> = BTreeMap::new();
+    /// Series matching `matchers` with data overlapping the range, sorted by labels, each with
+    /// its sources (blocks in order, then the head).
+    fn matching(&self, matchers: &[Matcher], skip_covered: bool) -> Vec<(Labels, Vec<Source>)> {
+        let mut found: Vec<(Labels, Source)> = Vec::new();
         for (bi, b) in self.blocks.iter().enumerate() {
             if skip_covered && self.covers(b) {
                 continue;
             }
             for r in b.select(matchers, self.mint, self.maxt) {
-                out.entry(b.labels(r))
-                    .or_default()
-                    .push(Source::Block(bi, r));
+                found.push((b.labels(r), Source::Block(bi, r)));
             }
         }
         let head = &self.db.head;
@@ -62,7 +60,17 @@ impl DbQuerier {
                 !d.is_empty() && d.mint() <= self.maxt && d.maxt() >= self.mint
             };
             if overlaps {
-                out.entry(s.labels()).or_default().push(Source::Head(s));
+                found.push((s.labels(), Source::Head(s)));
+            }
+        }
+        // One sort instead of a tree insert per series; stable, so a series' sources keep
+        // their order (which decides the winner among equal timestamps).
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Labels, Vec<Source>)> = Vec::with_capacity(found.len());
+        for (labels, src) in found {
+            match out.last_mut() {
+                Some((l, sources)) if *l == labels => sources.push(src),
+                _ => out.push((labels, vec![src])),
             }
         }
         out

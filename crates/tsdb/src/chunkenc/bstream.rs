@@ -54,7 +54,9 @@ impl BitWriter {
     }
 }
 
-/// Reads bits from a byte slice.
+/// Reads bits from a byte slice. Decoders peek a 64-bit window at the current position and
+/// consume what they used, so a typical sample costs one or two loads; past the end the window
+/// holds zeros, and [`BitReader::overrun`] tells a decoder that it read beyond the data.
 pub(crate) struct BitReader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -65,55 +67,96 @@ impl<'a> BitReader<'a> {
         BitReader { buf, pos: 0 }
     }
 
-    #[inline]
-    pub(crate) fn read_bit(&mut self) -> Option<bool> {
-        let byte = *self.buf.get(self.pos / 8)?;
-        let bit = byte & (0x80 >> (self.pos % 8)) != 0;
-        self.pos += 1;
-        Some(bit)
-    }
-
-    /// Reads `n` bits (n ≤ 64) as the low bits of the result.
-    #[inline]
-    pub(crate) fn read_bits(&mut self, n: u8) -> Option<u64> {
-        if self.pos + n as usize > self.buf.len() * 8 {
-            return None;
-        }
-        if n == 0 {
-            return Some(0);
-        }
-        if n > 56 {
-            return self.read_wide(n);
-        }
-        // Decoding is the hot loop of every query: load the 8 bytes at the current byte once
-        // instead of assembling the value byte by byte.
+    /// The next 64 bits, first bit highest, zeros past the end. Only the top 57 bits are
+    /// guaranteed to be the stream's (a load starts at a byte boundary up to 7 bits back).
+    #[inline(always)]
+    pub(crate) fn peek(&self) -> u64 {
         let byte = self.pos / 8;
-        let used = (self.pos % 8) as u32;
-        let word = match self.buf.get(byte..byte + 8) {
+        let word = match self.buf.get(byte..byte.saturating_add(8)) {
             Some(b) => {
                 let mut w = [0u8; 8];
                 w.copy_from_slice(b);
                 u64::from_be_bytes(w)
             }
-            None => {
-                // Near the end: pad with zeros (the bounds check above keeps them unread).
-                let mut w = [0u8; 8];
-                let tail = &self.buf[byte..];
-                w[..tail.len()].copy_from_slice(tail);
-                u64::from_be_bytes(w)
-            }
+            None => self.peek_tail(byte),
         };
-        self.pos += n as usize;
-        Some((word << used) >> (64 - u32::from(n)))
+        word << (self.pos % 8)
     }
 
-    /// One 8-byte load holds at most 57 bits past a bit offset of 7: wide reads take two.
-    /// Kept apart (and cold: only a chunk's first sample is this wide) so `read_bits` inlines.
+    /// The bytes from `byte` to the end, zero-padded to a word: the buffer's last word shifted
+    /// (no copy loop; the last few samples of every chunk come here).
+    #[inline(always)]
+    fn peek_tail(&self, byte: usize) -> u64 {
+        let len = self.buf.len();
+        if len < 8 {
+            return self.peek_short(byte);
+        }
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&self.buf[len - 8..]);
+        // `byte > len - 8` here; past the end everything reads as zero.
+        let shift = (byte - (len - 8)).saturating_mul(8);
+        u32::try_from(shift)
+            .ok()
+            .and_then(|s| u64::from_be_bytes(w).checked_shl(s))
+            .unwrap_or(0)
+    }
+
+    /// [`BitReader::peek_tail`] for buffers shorter than a word.
     #[cold]
-    fn read_wide(&mut self, n: u8) -> Option<u64> {
-        let hi = self.read_bits(n - 32)?;
-        let lo = self.read_bits(32)?;
-        Some((hi << 32) | lo)
+    #[inline(never)]
+    fn peek_short(&self, byte: usize) -> u64 {
+        let mut w = [0u8; 8];
+        let tail = self.buf.get(byte..).unwrap_or(&[]);
+        w[..tail.len()].copy_from_slice(tail);
+        u64::from_be_bytes(w)
+    }
+
+    /// Consumes `n` bits.
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, n: u32) {
+        self.pos += n as usize;
+    }
+
+    /// Reads `n` bits (n ≤ 64) as the low bits of the result, without checking the end: past
+    /// it the bits read are zeros and [`BitReader::overrun`] turns true.
+    #[inline(always)]
+    pub(crate) fn take(&mut self, n: u32) -> u64 {
+        if n > 56 {
+            return self.take_wide(n);
+        }
+        // Two shifts: a shift by 64 (n = 0) would overflow.
+        let v = (self.peek() >> 1) >> (63 - n);
+        self.pos += n as usize;
+        v
+    }
+
+    /// Reads 57..=64 bits in two loads (rare: values whose XOR spans nearly the whole word).
+    #[inline(never)]
+    fn take_wide(&mut self, n: u32) -> u64 {
+        let hi = self.take(n - 32);
+        let lo = self.take(32);
+        (hi << 32) | lo
+    }
+
+    /// Whether more bits were consumed than the data holds.
+    #[inline(always)]
+    pub(crate) fn overrun(&self) -> bool {
+        self.pos > self.buf.len() * 8
+    }
+
+    /// Reads one bit; `None` past the end.
+    #[cfg(test)]
+    pub(crate) fn read_bit(&mut self) -> Option<bool> {
+        self.read_bits(1).map(|b| b == 1)
+    }
+
+    /// Reads `n` bits (n ≤ 64) as the low bits of the result; `None` past the end.
+    #[cfg(test)]
+    pub(crate) fn read_bits(&mut self, n: u8) -> Option<u64> {
+        if self.pos + n as usize > self.buf.len() * 8 {
+            return None;
+        }
+        Some(self.take(u32::from(n)))
     }
 }
 
