@@ -239,7 +239,10 @@ impl<'c, 'q> Evaluator<'c, 'q> {
 
     /// Hands the series of a selector whose samples lie in `[mint, maxt]` to `f` one at a time,
     /// as the store decodes them, so a consumer that does not keep them touches each series'
-    /// samples while they are still in cache. Samples are accounted for as if all were held.
+    /// samples while they are still in cache. Only one series' samples are held here at a time,
+    /// and that is what is accounted for; consumers account for what they keep (the points of a
+    /// vector selector, a range function's outputs and window), as Prometheus counts points and
+    /// not the raw samples read along the way.
     fn fetch_each(
         &self,
         vs: &VectorSelector,
@@ -263,7 +266,7 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             self.ctx.check_timeout()?;
             let s = s?;
             loaded += s.samples.len();
-            self.ctx.hold_samples(loaded)?;
+            self.ctx.hold_samples(s.samples.len())?;
             result = f(s);
             if result.is_err() {
                 break;

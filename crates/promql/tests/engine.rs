@@ -161,6 +161,30 @@ fn max_samples_is_enforced() {
 }
 
 #[test]
+fn max_samples_counts_points_not_samples_read() {
+    // 10 series of 100 samples each: 1,000 samples read, as Prometheus counts them only as the
+    // points a selector yields per step.
+    let samples: Vec<(i64, f64)> = (0..100).map(|i| (i * 1000, i as f64)).collect();
+    let names: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+    let series: Vec<[(&str, &str); 2]> = names
+        .iter()
+        .map(|n| [("__name__", "m"), ("i", n.as_str())])
+        .collect();
+    let input: Vec<TestSeries> = series.iter().map(|l| (&l[..], &samples[..])).collect();
+    let s = store(&input);
+    let e = Engine::new(EngineOptions {
+        max_samples: 300,
+        ..EngineOptions::default()
+    });
+    // 10 steps x 10 series = 100 points: within the limit though 1,000 samples are read.
+    let r = e.range(&s, "count(m)", 0, 90_000, 10_000).unwrap();
+    assert!(r.stats.peak_samples <= 300, "{:?}", r.stats);
+    // 100 steps x 10 series = 1,000 points held: over it.
+    let err = e.range(&s, "m", 0, 99_000, 1_000).unwrap_err();
+    assert_eq!(err, Error::TooManySamples("query execution".into()));
+}
+
+#[test]
 fn timeout_is_enforced() {
     let samples: Vec<(i64, f64)> = (0..2000).map(|i| (i * 1000, i as f64)).collect();
     let labels: Vec<[(&str, String); 2]> = (0..50)
