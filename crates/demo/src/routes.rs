@@ -18,6 +18,26 @@ pub struct RouteDoc {
     pub responses: &'static [(u16, &'static str)],
 }
 
+/// `/health`, on both services.
+const HEALTH: RouteDoc = RouteDoc {
+    method: "GET",
+    path: "/health",
+    summary: "Liveness.",
+    description: "What a supervisor or load balancer polls.",
+    path_params: &[],
+    responses: &[(200, "The service is up.")],
+};
+
+/// `/metrics`, on both services.
+const METRICS: RouteDoc = RouteDoc {
+    method: "GET",
+    path: "/metrics",
+    summary: "Prometheus metrics (text 0.0.4, or OpenMetrics with exemplars when asked).",
+    description: "What tetrad scrapes: request counts, durations, sizes, exceptions.",
+    path_params: &[],
+    responses: &[(200, "The exposition.")],
+};
+
 /// The backend's routes (port 8000).
 pub const BACKEND_ROUTES: &[RouteDoc] = &[
     RouteDoc {
@@ -81,22 +101,8 @@ pub const BACKEND_ROUTES: &[RouteDoc] = &[
         path_params: &[],
         responses: &[(500, "The panic, caught by the instrumentation.")],
     },
-    RouteDoc {
-        method: "GET",
-        path: "/health",
-        summary: "Liveness.",
-        description: "What a supervisor or load balancer polls.",
-        path_params: &[],
-        responses: &[(200, "The service is up.")],
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/metrics",
-        summary: "Prometheus metrics (text 0.0.4, or OpenMetrics with exemplars when asked).",
-        description: "What tetrad scrapes: request counts, durations, sizes, exceptions.",
-        path_params: &[],
-        responses: &[(200, "The exposition.")],
-    },
+    HEALTH,
+    METRICS,
     RouteDoc {
         method: "GET",
         path: "/openapi.json",
@@ -129,22 +135,8 @@ pub const INVENTORY_ROUTES: &[RouteDoc] = &[
             (422, "The id is not a non-negative integer."),
         ],
     },
-    RouteDoc {
-        method: "GET",
-        path: "/health",
-        summary: "Liveness.",
-        description: "What a supervisor or load balancer polls.",
-        path_params: &[],
-        responses: &[(200, "The service is up.")],
-    },
-    RouteDoc {
-        method: "GET",
-        path: "/metrics",
-        summary: "Prometheus metrics (text 0.0.4, or OpenMetrics with exemplars when asked).",
-        description: "What tetrad scrapes: request counts, durations, sizes, exceptions.",
-        path_params: &[],
-        responses: &[(200, "The exposition.")],
-    },
+    HEALTH,
+    METRICS,
     RouteDoc {
         method: "GET",
         path: "/openapi.json",
