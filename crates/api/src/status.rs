@@ -187,7 +187,7 @@ pub fn rfc3339(t: SystemTime, nanos: bool) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 1000);
     // Whole seconds through the shared formatter, then our own fraction.
-    let base = collector::scrape::status::rfc3339_ms(secs.saturating_mul(1000).max(1));
+    let base = model::time::rfc3339_ms(secs.saturating_mul(1000).max(1));
     let base = base.trim_end_matches('Z').split('.').next().unwrap_or("");
     let frac = d.subsec_nanos();
     if nanos && frac != 0 {

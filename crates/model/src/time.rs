@@ -123,8 +123,58 @@ pub fn format_duration_ms(ms: i64) -> String {
     out
 }
 
+/// Formats ms since the epoch as RFC 3339 in UTC with trailing zeros of the fraction trimmed,
+/// as Go's `RFC3339Nano`; 0 gives Go's zero time.
+pub fn rfc3339_ms(ms: i64) -> String {
+    if ms == 0 {
+        return "0001-01-01T00:00:00Z".into();
+    }
+    let secs = ms.div_euclid(1000);
+    let frac = ms.rem_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    );
+    if frac != 0 {
+        let f = format!("{frac:03}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s.push('Z');
+    s
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's civil-from-days algorithm, in 400-year eras).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rfc3339() {
+        assert_eq!(super::rfc3339_ms(0), "0001-01-01T00:00:00Z");
+        assert_eq!(
+            super::rfc3339_ms(1_484_665_664_720),
+            "2017-01-17T15:07:44.72Z"
+        );
+        assert_eq!(super::rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+
     use super::*;
 
     #[test]

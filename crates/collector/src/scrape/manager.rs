@@ -5,9 +5,10 @@ use super::config::{ConfigError, GlobalConfig, ResolvedScrapeConfig, ScrapeConfi
 use super::discovery::{TargetGroup, read_file_sd, static_groups};
 use super::fetch::Auth;
 use super::scrape_loop::{LoopParams, LoopStatus, Signal, run};
-use super::status::{DroppedTarget, TargetStatus, label_map, rfc3339_ms};
+use super::status::{DroppedTarget, TargetStatus, label_map};
 use super::target::{TargetSpec, build_targets};
 use model::Labels;
+use model::time::rfc3339_ms;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -112,7 +112,8 @@ fn seconds_text(secs: u64) -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (Howard Hinnant's civil-from-days algorithm, in 400-year eras).
+/// (Howard Hinnant's civil-from-days algorithm, in 400-year eras). `model::time` has the same
+/// function; `instrument` keeps its own because it depends on no crate of the server.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
