@@ -39,6 +39,8 @@ pub use http_client::ensure_crypto_provider;
 
 #[cfg(test)]
 mod test_http;
+#[cfg(test)]
+mod test_store;
 
 #[cfg(test)]
 mod compat_tests;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_store::dump;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
     AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
@@ -8,7 +9,6 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use tsdb::mem::MemStorage;
-use tsdb::{Queryable, SelectHints};
 
 const T: u64 = 1_700_000_000_000_000_000;
 const T_MS: i64 = 1_700_000_000_000;
@@ -56,20 +56,6 @@ fn metric(name: &str, unit: &str, data: Data) -> Metric {
         data: Some(data),
         ..Default::default()
     }
-}
-
-fn dump(store: &MemStorage) -> Vec<(String, Vec<(i64, f64)>)> {
-    let q = store.querier(i64::MIN, i64::MAX).unwrap();
-    let m = model::Matcher::new(model::MatchOp::Regex, "__name__", ".+").unwrap();
-    q.select(&SelectHints::default(), &[m])
-        .map(|s| {
-            let s = s.unwrap();
-            (
-                s.labels.to_string(),
-                s.samples.iter().map(|x| (x.t, x.v)).collect(),
-            )
-        })
-        .collect()
 }
 
 fn value(d: &[(String, Vec<(i64, f64)>)], name: &str) -> f64 {

@@ -1,5 +1,6 @@
 use super::proto::*;
 use super::*;
+use crate::test_store::dump as stored;
 use model::Labels;
 use tsdb::mem::MemStorage;
 use tsdb::{Queryable, SelectHints};
@@ -23,20 +24,6 @@ fn series(labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
             .collect(),
         exemplars: vec![],
     }
-}
-
-fn stored(store: &MemStorage) -> Vec<(String, Vec<(i64, f64)>)> {
-    let q = store.querier(i64::MIN, i64::MAX).unwrap();
-    let m = model::Matcher::new(model::MatchOp::Regex, "__name__", ".+").unwrap();
-    q.select(&SelectHints::default(), &[m])
-        .map(|s| {
-            let s = s.unwrap();
-            (
-                s.labels.to_string(),
-                s.samples.iter().map(|x| (x.t, x.v)).collect(),
-            )
-        })
-        .collect()
 }
 
 const NOW: i64 = 1_700_000_000_000;

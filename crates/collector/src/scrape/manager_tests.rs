@@ -2,28 +2,14 @@
 
 use super::*;
 use crate::test_http::{Request, Response, serve};
+use crate::test_store::dump;
 use model::is_stale_nan;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tsdb::mem::MemStorage;
-use tsdb::{Queryable, SelectHints};
 
 type Dump = Vec<(String, Vec<(i64, f64)>)>;
-
-fn dump(store: &MemStorage) -> Dump {
-    let q = store.querier(i64::MIN, i64::MAX).unwrap();
-    let m = model::Matcher::new(model::MatchOp::Regex, "__name__", ".+").unwrap();
-    q.select(&SelectHints::default(), &[m])
-        .map(|s| {
-            let s = s.unwrap();
-            (
-                s.labels.to_string(),
-                s.samples.iter().map(|x| (x.t, x.v)).collect(),
-            )
-        })
-        .collect()
-}
 
 fn series<'a>(d: &'a Dump, name: &str) -> Option<&'a Vec<(i64, f64)>> {
     d.iter().find(|(n, _)| n == name).map(|(_, s)| s)

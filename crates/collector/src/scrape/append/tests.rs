@@ -1,7 +1,7 @@
 use super::*;
+use crate::test_store::dump;
 use model::is_stale_nan;
 use tsdb::mem::MemStorage;
-use tsdb::{Queryable, SelectHints};
 
 fn l(pairs: &[(&str, &str)]) -> Labels {
     Labels::from_pairs(pairs.iter().copied())
@@ -18,20 +18,6 @@ fn settings() -> AppendSettings {
         label_name_length_limit: 0,
         label_value_length_limit: 0,
     }
-}
-
-fn dump(store: &MemStorage) -> Vec<(String, Vec<(i64, f64)>)> {
-    let q = store.querier(i64::MIN, i64::MAX).unwrap();
-    let m = model::Matcher::new(model::MatchOp::Regex, "__name__", ".+").unwrap();
-    q.select(&SelectHints::default(), &[m])
-        .map(|s| {
-            let s = s.unwrap();
-            (
-                s.labels.to_string(),
-                s.samples.iter().map(|x| (x.t, x.v)).collect(),
-            )
-        })
-        .collect()
 }
 
 #[test]
