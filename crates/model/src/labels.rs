@@ -69,6 +69,19 @@ impl Labels {
         Labels(v)
     }
 
+    /// Builds from borrowed pairs already sorted by name with unique names (a decoder's view).
+    pub fn from_sorted_pairs(pairs: &[(&str, &str)]) -> Self {
+        Labels::from_sorted(
+            pairs
+                .iter()
+                .map(|(n, v)| Label {
+                    name: (*n).to_string(),
+                    value: (*v).to_string(),
+                })
+                .collect(),
+        )
+    }
+
     /// The value of `name`, or `""` when absent (as Prometheus treats a missing label).
     pub fn get(&self, name: &str) -> &str {
         match self.0.binary_search_by(|l| l.name.as_str().cmp(name)) {

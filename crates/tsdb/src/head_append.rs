@@ -165,15 +165,7 @@ impl Appender for HeadAppender {
             self.push_sample(Slot::Existing(s), t, v);
             return Ok(());
         }
-        let labels = Labels::from_sorted(
-            pairs
-                .iter()
-                .map(|(n, v)| model::Label {
-                    name: (*n).to_string(),
-                    value: (*v).to_string(),
-                })
-                .collect(),
-        );
+        let labels = Labels::from_sorted_pairs(pairs);
         let slot = self.slot(&labels)?;
         self.push_sample(slot, t, v);
         Ok(())

@@ -88,15 +88,7 @@ pub trait Appender: Send {
         t: i64,
         v: f64,
     ) -> Result<(), AppendError> {
-        let labels = Labels::from_sorted(
-            pairs
-                .iter()
-                .map(|(n, v)| model::Label {
-                    name: (*n).to_string(),
-                    value: (*v).to_string(),
-                })
-                .collect(),
-        );
+        let labels = Labels::from_sorted_pairs(pairs);
         self.append(&labels, t, v)
     }
     /// Adds an exemplar for the series with `labels`.

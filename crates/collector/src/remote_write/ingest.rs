@@ -284,18 +284,6 @@ impl Batch {
     }
 }
 
-fn labels_of_sorted_pairs(pairs: &[(&str, &str)]) -> Labels {
-    Labels::from_sorted(
-        pairs
-            .iter()
-            .map(|(n, v)| model::Label {
-                name: (*n).to_string(),
-                value: (*v).to_string(),
-            })
-            .collect(),
-    )
-}
-
 /// Appends one series' samples given its labels as pairs [`sorted_pairs_valid`] accepted: the
 /// store finds an existing series without a label set being built.
 fn append_sorted(
@@ -308,12 +296,12 @@ fn append_sorted(
 ) -> Result<(), IngestError> {
     for (t, v) in samples {
         if t > now_ms.saturating_add(limits.max_future_ms) {
-            batch.too_far_in_future(&labels_of_sorted_pairs(pairs), t, limits);
+            batch.too_far_in_future(&Labels::from_sorted_pairs(pairs), t, limits);
             continue;
         }
         if let Err(e) = app.append_sorted_pairs(pairs, t, v) {
             // Only errors need the label set built.
-            batch.refused(&labels_of_sorted_pairs(pairs), t, e)?;
+            batch.refused(&Labels::from_sorted_pairs(pairs), t, e)?;
         }
     }
     Ok(())
