@@ -166,19 +166,8 @@ pub(crate) fn eval_call(ev: &Evaluator, c: &Call) -> Result<Val, Error> {
                     present[ev.step_index(p.t)] = true;
                 }
             }
-            let points: Vec<Sample> = ev
-                .steps()
-                .zip(present)
-                .filter(|(_, p)| !p)
-                .map(|(t, _)| Sample { t, v: 1.0 })
-                .collect();
-            if points.is_empty() {
-                return Ok(Val::Vector(Vec::new()));
-            }
-            Ok(Val::Vector(vec![Series {
-                labels: absent_labels(a)?,
-                points,
-            }]))
+            let absent = crate::range_fns::absent_series(ev, &present, absent_labels(a)?);
+            Ok(Val::Vector(absent.into_iter().collect()))
         }
         "sort" | "sort_desc" => {
             let mut v = ev.eval_vector(arg(&args, 0, name)?)?;

@@ -254,16 +254,19 @@ fn absent_over_time(ev: &Evaluator, marg: &Expr, labels: Labels) -> Result<Vec<S
         }
         Ok(())
     })?;
+    Ok(absent_series(ev, &present, labels).into_iter().collect())
+}
+
+/// `absent`'s and `absent_over_time`'s answer: 1 at every step where nothing was `present`, as
+/// one series with `labels`; `None` when something was present at every step.
+pub(crate) fn absent_series(ev: &Evaluator, present: &[bool], labels: Labels) -> Option<Series> {
     let points: Vec<Sample> = ev
         .steps()
         .zip(present)
-        .filter(|(_, p)| !p)
+        .filter(|(_, p)| !**p)
         .map(|(t, _)| Sample { t, v: 1.0 })
         .collect();
-    if points.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(vec![Series { labels, points }])
+    (!points.is_empty()).then_some(Series { labels, points })
 }
 
 fn apply(

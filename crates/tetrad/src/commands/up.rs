@@ -50,15 +50,7 @@ impl Registrar {
                     .send()
                     .await
                     .map_err(|e| e.to_string())?;
-                if resp.status().is_success() {
-                    Ok(())
-                } else {
-                    let status = resp.status();
-                    Err(format!(
-                        "{status}: {}",
-                        resp.text().await.unwrap_or_default()
-                    ))
-                }
+                shipper::accepted(resp).await
             }
         }
     }

@@ -164,13 +164,17 @@ async fn post(client: &reqwest::Client, url: &str, records: &[LogRecord]) -> Res
         .send()
         .await
         .map_err(|e| e.to_string())?;
+    accepted(resp).await
+}
+
+/// `Ok` for a 2xx answer, else the status and the server's message.
+pub async fn accepted(resp: reqwest::Response) -> Result<(), String> {
     if resp.status().is_success() {
-        Ok(())
-    } else {
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        Err(format!("{status}: {}", text.trim()))
+        return Ok(());
     }
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    Err(format!("{status}: {}", text.trim()))
 }
 
 /// Loki's JSON push body.
