@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod config;
+mod memory;
 mod server;
 mod stack;
 mod stack_services;

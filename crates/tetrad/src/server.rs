@@ -51,6 +51,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data dir {}", settings.data_dir.display()))?;
     let db = Arc::new(open_tsdb(settings)?);
+    crate::memory::start_trimmer();
     let engine = promql::Engine::new(promql::EngineOptions {
         lookback_delta_ms: settings.query_lookback_ms,
         max_samples: settings.query_max_samples,
@@ -326,7 +327,7 @@ type Figure = (
 
 /// The metrics store's figures as `tetrad_tsdb_*` metrics.
 fn register_tsdb_metrics(registry: &api::self_metrics::Registry, db: &Arc<tsdb::Db>) {
-    let figures: [Figure; 6] = [
+    let figures: [Figure; 7] = [
         (
             "tetrad_tsdb_head_series",
             "gauge",
@@ -350,6 +351,12 @@ fn register_tsdb_metrics(registry: &api::self_metrics::Registry, db: &Arc<tsdb::
             "gauge",
             "Estimated heap bytes of the head.",
             |s| s.head_bytes as f64,
+        ),
+        (
+            "tetrad_tsdb_head_chunk_file_bytes",
+            "gauge",
+            "Bytes of the head chunk files (closed head chunks, mapped from page cache).",
+            |s| s.head_chunk_file_bytes as f64,
         ),
         (
             "tetrad_tsdb_wal_bytes",

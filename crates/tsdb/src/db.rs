@@ -4,6 +4,7 @@ use crate::block::Block;
 use crate::exemplars::ExemplarRing;
 use crate::head::{Appended, Head, MemSeries, Rejected};
 use crate::head_append::HeadAppender;
+use crate::head_chunks::ChunkFiles;
 use crate::head_wal::{self, WalRecord};
 use crate::interface::*;
 use crate::metadata::MetadataStore;
@@ -127,6 +128,9 @@ pub struct DbStats {
     pub head_chunks: u64,
     /// Estimated heap bytes of the head (series, chunks, postings).
     pub head_bytes: usize,
+    /// Bytes of the head chunk files (closed head chunks, read through a mapping: page cache,
+    /// not heap).
+    pub head_chunk_file_bytes: u64,
     /// Distinct interned label strings.
     pub symbols: usize,
     /// Bytes of WAL segments on disk.
@@ -146,6 +150,9 @@ pub struct DbStats {
     /// Newest timestamp held, `None` when empty.
     pub max_time: Option<i64>,
 }
+
+/// Folder of the head chunk files (see `head_chunks.rs`), under the data folder.
+pub(crate) const HEAD_CHUNKS_DIR: &str = "chunks_head";
 
 /// State guarded by the commit lock.
 #[derive(Default)]
@@ -405,7 +412,7 @@ impl Db {
         std::fs::create_dir_all(&wal_dir)
             .map_err(|e| StorageIoError::io("create dir", &wal_dir, e))?;
         let blocks = load_blocks(&dir.join("blocks"))?;
-        let head = Head::new();
+        let head = Head::new(ChunkFiles::open(&dir.join(HEAD_CHUNKS_DIR))?);
         if let Some(maxt) = blocks.iter().map(|b| b.meta.maxt).max() {
             head.min_valid_time
                 .store(maxt.saturating_add(1), Ordering::Release);
@@ -494,6 +501,7 @@ impl Db {
                 .load(Ordering::Relaxed)
                 .saturating_sub(h.chunks_removed.load(Ordering::Relaxed)),
             head_bytes: h.heap_bytes(),
+            head_chunk_file_bytes: folder_bytes(&self.inner.dir.join(HEAD_CHUNKS_DIR)),
             symbols: h.num_symbols(),
             wal_bytes: self.inner.wal.size_bytes(),
             exemplars: self.inner.exemplars.lock().len(),
@@ -510,6 +518,19 @@ impl Db {
                 .or(blocks.iter().map(|b| b.meta.maxt).max()),
         }
     }
+}
+
+/// Total size of the files directly in `dir` (0 if it cannot be read).
+fn folder_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// The background thread: fsync for the batch policy, and maintenance (block cutting,

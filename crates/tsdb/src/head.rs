@@ -8,6 +8,7 @@
 //! within the out-of-order window go to a small sorted side buffer merged at read time.
 
 use crate::chunkenc::{ChunkError, XorChunk, decode_xor};
+use crate::head_chunks::{ChunkFiles, Segment};
 use crate::index::MemPostings;
 use crate::symbols::SymbolTable;
 use model::{Label, Labels, Sample};
@@ -84,12 +85,20 @@ impl Hasher for U64Hasher {
 
 pub(crate) type U64Map<V> = HashMap<u64, V, BuildHasherDefault<U64Hasher>>;
 
-/// A closed chunk.
+/// A closed chunk: its bytes live in a head chunk file (see [`crate::head_chunks`]).
 pub(crate) struct FrozenChunk {
-    pub(crate) data: Box<[u8]>,
+    segment: Arc<Segment>,
+    offset: u32,
+    len: u16,
     pub(crate) n: u16,
     pub(crate) mint: i64,
     pub(crate) maxt: i64,
+}
+
+impl FrozenChunk {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.segment.bytes(self.offset, self.len)
+    }
 }
 
 /// The samples of one series.
@@ -167,7 +176,7 @@ impl SeriesData {
         let mut buf = Vec::new();
         for c in &self.frozen {
             if c.mint <= t && t <= c.maxt {
-                decode_xor(&c.data, c.n as usize, &mut buf)?;
+                decode_xor(c.bytes(), c.n as usize, &mut buf)?;
             }
         }
         if let Some(c) = &self.open
@@ -222,6 +231,7 @@ impl SeriesData {
         v: f64,
         ooo_window: i64,
         chunk_range: i64,
+        files: &ChunkFiles,
     ) -> Result<Appended, Rejected> {
         match self.classify(t, v, ooo_window)? {
             None => {}
@@ -239,7 +249,7 @@ impl SeriesData {
             }
         };
         if cut {
-            self.close_open_chunk();
+            self.close_open_chunk(files);
             self.open = Some(XorChunk::new());
         }
         if let Some(c) = self.open.as_mut() {
@@ -253,15 +263,21 @@ impl SeriesData {
         Ok(Appended::Stored { new_chunk: cut })
     }
 
-    fn close_open_chunk(&mut self) {
+    fn close_open_chunk(&mut self, files: &ChunkFiles) {
         if let Some(c) = self.open.take()
             && c.num_samples() > 0
         {
+            let stored = files.store(c.bytes());
+            // One more slot at a time: a chunk closes every half hour or so per series, and a
+            // doubling vector would hold a quarter of its slots empty on average.
+            self.frozen.reserve_exact(1);
             self.frozen.push(FrozenChunk {
+                segment: stored.segment,
+                offset: stored.offset,
+                len: stored.len,
                 n: c.num_samples() as u16,
                 mint: c.mint(),
                 maxt: c.maxt(),
-                data: c.into_bytes(),
             });
         }
     }
@@ -284,7 +300,7 @@ impl SeriesData {
         let mut buf = Vec::with_capacity(cap);
         for c in &self.frozen {
             if overlaps(c.mint, c.maxt) {
-                decode_xor(&c.data, c.n as usize, &mut buf)?;
+                decode_xor(c.bytes(), c.n as usize, &mut buf)?;
             }
         }
         if let Some(c) = open {
@@ -312,6 +328,9 @@ impl SeriesData {
         let n = self.frozen.len();
         self.frozen.retain(|c| c.maxt >= before);
         let mut dropped = n - self.frozen.len();
+        if dropped > 0 {
+            self.frozen.shrink_to_fit();
+        }
         if let Some(c) = &self.open
             && c.num_samples() > 0
             && c.maxt() < before
@@ -320,13 +339,24 @@ impl SeriesData {
             dropped += 1;
         }
         self.ooo.retain(|s| s.t >= before);
+        if self.ooo.is_empty() {
+            // Out-of-order bursts are rare: give their buffer back.
+            self.ooo = Vec::new();
+        }
         dropped
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
         self.frozen
             .iter()
-            .map(|c| c.data.len() + std::mem::size_of::<FrozenChunk>())
+            .map(|c| {
+                let heap = if c.segment.is_heap() {
+                    c.bytes().len()
+                } else {
+                    0
+                };
+                heap + std::mem::size_of::<FrozenChunk>()
+            })
             .sum::<usize>()
             + self.open.as_ref().map_or(0, |c| c.heap_bytes())
             + self.ooo.capacity() * std::mem::size_of::<Sample>()
@@ -389,6 +419,8 @@ pub(crate) struct Head {
     hash_shards: Vec<RwLock<HashShard>>,
     id_shards: Vec<RwLock<U64Map<Arc<MemSeries>>>>,
     pub(crate) postings: MemPostings,
+    /// Where closed chunks go.
+    pub(crate) chunk_files: ChunkFiles,
     symbols: SymbolTable,
     next_id: AtomicU64,
     num_series: AtomicUsize,
@@ -404,11 +436,12 @@ pub(crate) struct Head {
 }
 
 impl Head {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(chunk_files: ChunkFiles) -> Self {
         Head {
             hash_shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             id_shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             postings: MemPostings::default(),
+            chunk_files,
             symbols: SymbolTable::default(),
             next_id: AtomicU64::new(1),
             num_series: AtomicUsize::new(0),
@@ -576,10 +609,13 @@ impl Head {
         if t < self.min_valid_time.load(Ordering::Acquire) {
             return Err(Rejected::OutOfOrder);
         }
-        let r = s
-            .data
-            .lock()
-            .append(t, v, opts.out_of_order_window_ms, opts.block_range_ms);
+        let r = s.data.lock().append(
+            t,
+            v,
+            opts.out_of_order_window_ms,
+            opts.block_range_ms,
+            &self.chunk_files,
+        );
         if let Ok(Appended::Stored { new_chunk }) = r {
             self.min_time.fetch_min(t, Ordering::AcqRel);
             self.max_time.fetch_max(t, Ordering::AcqRel);
@@ -625,24 +661,37 @@ mod tests {
     #[test]
     fn append_rules() {
         let mut d = SeriesData::default();
+        let files = ChunkFiles::in_memory();
         assert_eq!(
-            d.append(10, 1.0, 0, RANGE),
+            d.append(10, 1.0, 0, RANGE, &files),
             Ok(Appended::Stored { new_chunk: true })
         );
         assert_eq!(
-            d.append(20, 2.0, 0, RANGE),
+            d.append(20, 2.0, 0, RANGE, &files),
             Ok(Appended::Stored { new_chunk: false })
         );
-        assert_eq!(d.append(20, 2.0, 0, RANGE), Ok(Appended::Ignored));
-        assert_eq!(d.append(20, 3.0, 0, RANGE), Err(Rejected::Duplicate));
-        assert_eq!(d.append(10, 1.0, 0, RANGE), Ok(Appended::Ignored));
-        assert_eq!(d.append(15, 1.0, 0, RANGE), Err(Rejected::OutOfOrder));
+        assert_eq!(d.append(20, 2.0, 0, RANGE, &files), Ok(Appended::Ignored));
         assert_eq!(
-            d.append(15, 1.5, 5, RANGE),
+            d.append(20, 3.0, 0, RANGE, &files),
+            Err(Rejected::Duplicate)
+        );
+        assert_eq!(d.append(10, 1.0, 0, RANGE, &files), Ok(Appended::Ignored));
+        assert_eq!(
+            d.append(15, 1.0, 0, RANGE, &files),
+            Err(Rejected::OutOfOrder)
+        );
+        assert_eq!(
+            d.append(15, 1.5, 5, RANGE, &files),
             Ok(Appended::Stored { new_chunk: false })
         );
-        assert_eq!(d.append(15, 9.0, 5, RANGE), Err(Rejected::Duplicate));
-        assert_eq!(d.append(14, 1.0, 5, RANGE), Err(Rejected::OutOfOrder));
+        assert_eq!(
+            d.append(15, 9.0, 5, RANGE, &files),
+            Err(Rejected::Duplicate)
+        );
+        assert_eq!(
+            d.append(14, 1.0, 5, RANGE, &files),
+            Err(Rejected::OutOfOrder)
+        );
         let got: Vec<i64> = d.samples(0, 100).unwrap().iter().map(|s| s.t).collect();
         assert_eq!(got, vec![10, 15, 20]);
         assert_eq!((d.mint(), d.maxt()), (10, 20));
@@ -651,11 +700,12 @@ mod tests {
     #[test]
     fn chunks_cut_by_count_and_range_and_truncate() {
         let mut d = SeriesData::default();
+        let files = ChunkFiles::in_memory();
         for i in 0..250 {
-            d.append(i * 1000, i as f64, 0, RANGE).unwrap();
+            d.append(i * 1000, i as f64, 0, RANGE, &files).unwrap();
         }
         assert_eq!(d.frozen.len(), 2);
-        d.append(RANGE * 2, 0.0, 0, RANGE).unwrap();
+        d.append(RANGE * 2, 0.0, 0, RANGE, &files).unwrap();
         assert_eq!(d.frozen.len(), 3);
         assert_eq!(d.samples(0, i64::MAX).unwrap().len(), 251);
         assert_eq!(d.truncate_before(240_000), 2);
@@ -665,8 +715,9 @@ mod tests {
     #[test]
     fn samples_are_trimmed_to_the_range_across_chunks() {
         let mut d = SeriesData::default();
+        let files = ChunkFiles::in_memory();
         for i in 0..250 {
-            d.append(i * 1000, i as f64, 0, RANGE).unwrap();
+            d.append(i * 1000, i as f64, 0, RANGE, &files).unwrap();
         }
         // From inside the first frozen chunk to inside the open one, bounds inclusive.
         let got = d.samples(100_000, 245_000).unwrap();
@@ -679,7 +730,7 @@ mod tests {
 
     #[test]
     fn head_lookup_insert_remove() {
-        let h = Head::new();
+        let h = Head::new(ChunkFiles::in_memory());
         let l = Labels::from_pairs([("__name__", "up"), ("job", "a")]);
         let hash = series_hash(&l);
         assert!(h.get(hash, &l).is_none());

@@ -14,7 +14,9 @@
 //!
 //! - the **head** (`head.rs`) keeps recent samples in memory: series sharded by label hash,
 //!   label strings interned once (`symbols.rs`), samples in Gorilla XOR chunks
-//!   (`chunkenc/xor.rs`), an in-memory postings index (`index/postings.rs`);
+//!   (`chunkenc/xor.rs`), an in-memory postings index (`index/postings.rs`); closed chunks go
+//!   to head chunk files read through a memory mapping (`head_chunks.rs`), so what the heap
+//!   holds per series is its labels, its open chunk and 32 bytes per closed chunk;
 //! - the **appender** (`head_append.rs`) writes each committed batch to the **WAL**
 //!   (`head_wal.rs`, on `storage::Wal`) before making it visible, so acknowledged data survives
 //!   a crash; batches become visible in WAL order, so opening the store and replaying the WAL
@@ -39,7 +41,8 @@
 //! nothing acknowledged); with `FsyncPolicy::Always` after an fsync too; with the default
 //! `FsyncPolicy::Batch(100 ms)` an OS crash or power loss can lose the last 100 ms of commits.
 //!
-//! On-disk formats are documented in `docs/format/wal.md` and `docs/format/tsdb-block.md`.
+//! On-disk formats are documented in `docs/format/wal.md`, `docs/format/tsdb-block.md` and
+//! `docs/format/head-chunks.md`.
 
 #![warn(missing_docs)]
 
@@ -52,6 +55,7 @@ mod encoding;
 mod exemplars;
 mod head;
 mod head_append;
+mod head_chunks;
 mod head_wal;
 pub mod index;
 pub mod interface;

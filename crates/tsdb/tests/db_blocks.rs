@@ -104,6 +104,28 @@ fn head_cut_checkpoint_merge_and_reopen() {
 }
 
 #[test]
+fn closed_head_chunks_live_in_files_rebuilt_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    // 150 samples a series: one closed chunk of 120 and an open one.
+    scrape(&db, 0, 150 * 60_000);
+    let before = dump(&db, i64::MIN, i64::MAX);
+    assert_eq!(before[0].1.len(), 150);
+    let chunks = dir.path().join("chunks_head");
+    let files: Vec<_> = fs::read_dir(&chunks).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    let st = db.stats();
+    assert!(st.head_chunk_file_bytes > 8, "{st:?}");
+    // A stale file of an earlier process goes at open; replay writes the chunks again.
+    fs::write(chunks.join("99999999"), b"stale").unwrap();
+    drop(db);
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert!(!chunks.join("99999999").exists());
+    assert_eq!(dump(&db, i64::MIN, i64::MAX), before);
+    assert_eq!(db.stats().head_chunk_file_bytes, st.head_chunk_file_bytes);
+}
+
+#[test]
 fn retention_by_time_and_size_deletes_old_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(
