@@ -1,0 +1,235 @@
+//! The request span without `tracing`'s registry: the ids, request id and span events of the
+//! request a thread is polling, in one thread-local slot.
+//!
+//! Creating, entering, leaving and closing a registry span costs about a microsecond per
+//! request (a slab slot, an extensions map, the span stack, every layer's callbacks): more
+//! than a trivial handler. So the request's SERVER span is a plain [`RequestScope`] owned by
+//! the request's future, moved into the thread-local [`CURRENT`] slot for each poll of the
+//! handler and moved back after it (a swap, so requests polled inside requests nest).
+//!
+//! Everything that wants "the current span" reads it through [`effective`]: a registry span
+//! the application opened inside the request (same trace) wins, since it is the innermost;
+//! otherwise the request in the slot; otherwise a registry span outside any request. So log
+//! lines inside a request carry its ids, user spans and CLIENT spans become its children,
+//! `current_span_ids` and the profiler see it, as when it was a registry span. What the slot
+//! does not do: `tracing::Span::current()` inside a handler is not the request span (fields
+//! cannot be recorded on it through `tracing`), and tasks spawned with `in_current_span()` do
+//! not carry it.
+
+use super::data::{SpanData, SpanEvent};
+use crate::http::MAX_REQUEST_ID_LEN;
+use crate::ids::{SpanId, TraceId};
+use std::cell::RefCell;
+
+/// A request id kept inline (incoming ids are at most [`MAX_REQUEST_ID_LEN`] visible ASCII
+/// bytes, fresh ones 36), so the slot needs no heap.
+#[derive(Clone, Copy)]
+pub(crate) struct RequestIdText {
+    len: u8,
+    bytes: [u8; MAX_REQUEST_ID_LEN],
+}
+
+impl RequestIdText {
+    const EMPTY: RequestIdText = RequestIdText {
+        len: 0,
+        bytes: [0; MAX_REQUEST_ID_LEN],
+    };
+
+    /// The id, cut to [`MAX_REQUEST_ID_LEN`] bytes at a char boundary (callers pass checked
+    /// ids, which are never cut).
+    pub(crate) fn new(id: &str) -> Self {
+        let mut end = id.len().min(MAX_REQUEST_ID_LEN);
+        while !id.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut text = RequestIdText::EMPTY;
+        text.bytes[..end].copy_from_slice(&id.as_bytes()[..end]);
+        // `end` is at most 128: fits a u8.
+        text.len = end as u8;
+        text
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Cut at a char boundary of a str in `new`.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+/// The request span as the thread-local slot holds it.
+pub(crate) struct RequestScope {
+    /// The request's trace id and span id; `None` when no request is being polled.
+    pub(crate) ids: Option<(TraceId, SpanId)>,
+    pub(crate) request_id: RequestIdText,
+    /// Whether span events are collected (only when spans are exported).
+    pub(crate) record_events: bool,
+    /// The events logged in the request outside any span of the application's.
+    pub(crate) events: Vec<SpanEvent>,
+    /// Events past [`super::data::MAX_EVENTS`].
+    pub(crate) dropped_events: u32,
+}
+
+impl RequestScope {
+    /// No request.
+    pub(crate) const NONE: RequestScope = RequestScope {
+        ids: None,
+        request_id: RequestIdText::EMPTY,
+        record_events: false,
+        events: Vec::new(),
+        dropped_events: 0,
+    };
+
+    /// The scope of a new request: its span's ids (`None` when its span is filtered out) and
+    /// request id; span events are kept when `record_events`.
+    pub(crate) fn new(
+        ids: Option<(TraceId, SpanId)>,
+        request_id: RequestIdText,
+        record_events: bool,
+    ) -> Self {
+        RequestScope {
+            ids,
+            request_id,
+            record_events,
+            events: Vec::new(),
+            dropped_events: 0,
+        }
+    }
+
+    /// Adds a span event, bounded as a registry span's are.
+    pub(crate) fn add_event(&mut self, event: SpanEvent) {
+        if self.events.len() < super::data::MAX_EVENTS {
+            self.events.push(event);
+        } else {
+            self.dropped_events += 1;
+        }
+    }
+}
+
+thread_local! {
+    /// The request being polled on this thread.
+    static CURRENT: RefCell<RequestScope> = const { RefCell::new(RequestScope::NONE) };
+}
+
+/// Moves `scope` into the thread's slot (and what the slot held into `scope`); undone when the
+/// guard drops, unwinding included.
+pub(crate) struct Entered<'a> {
+    scope: &'a mut RequestScope,
+    swapped: bool,
+}
+
+/// Makes `scope` the thread's current request until the guard drops.
+pub(crate) fn enter(scope: &mut RequestScope) -> Entered<'_> {
+    let swapped = CURRENT
+        .try_with(|slot| match slot.try_borrow_mut() {
+            Ok(mut current) => {
+                std::mem::swap(&mut *current, scope);
+                true
+            }
+            // Only while the slot is read, which never polls a request.
+            Err(_) => false,
+        })
+        .unwrap_or(false);
+    Entered { scope, swapped }
+}
+
+impl Entered<'_> {
+    /// The request that was current before this one (the state `scope` holds while entered).
+    pub(crate) fn outer_ids(&self) -> Option<(TraceId, SpanId)> {
+        if self.swapped { self.scope.ids } else { None }
+    }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        if self.swapped {
+            let _ = CURRENT.try_with(|slot| {
+                if let Ok(mut current) = slot.try_borrow_mut() {
+                    std::mem::swap(&mut *current, self.scope);
+                }
+            });
+        }
+    }
+}
+
+/// Calls `f` with the current request, if one is being polled on this thread.
+pub(crate) fn with_current<R>(f: impl FnOnce(&mut RequestScope) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|slot| {
+            let mut current = slot.try_borrow_mut().ok()?;
+            current.ids?;
+            Some(f(&mut current))
+        })
+        .ok()
+        .flatten()
+}
+
+/// The ids of the current request.
+pub(crate) fn current_ids() -> Option<(TraceId, SpanId)> {
+    CURRENT
+        .try_with(|slot| slot.try_borrow().ok()?.ids)
+        .ok()
+        .flatten()
+}
+
+/// Where "the current span" is: see the module documentation.
+pub(crate) enum Effective<'a> {
+    /// A registry span (the application's, or one outside any request).
+    Registry(&'a SpanData),
+    /// The request being polled.
+    Request,
+    /// Nothing traced.
+    None,
+}
+
+/// Chooses between the registry's span (`registry`, if any) and the request in the slot
+/// (`request`, its ids if any).
+pub(crate) fn effective<'a>(
+    registry: Option<&'a SpanData>,
+    request: Option<(TraceId, SpanId)>,
+) -> Effective<'a> {
+    match (registry, request) {
+        (Some(data), Some((trace_id, _))) if data.trace_id == trace_id => Effective::Registry(data),
+        (_, Some(_)) => Effective::Request,
+        (Some(data), None) => Effective::Registry(data),
+        (None, None) => Effective::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entering_swaps_and_nests() {
+        assert_eq!(current_ids(), None);
+        let mut outer =
+            RequestScope::new(Some(([1; 16], [2; 8])), RequestIdText::new("outer"), false);
+        {
+            let entered = enter(&mut outer);
+            assert_eq!(entered.outer_ids(), None);
+            assert_eq!(current_ids(), Some(([1; 16], [2; 8])));
+            let mut inner =
+                RequestScope::new(Some(([3; 16], [4; 8])), RequestIdText::new("inner"), false);
+            {
+                let nested = enter(&mut inner);
+                assert_eq!(nested.outer_ids(), Some(([1; 16], [2; 8])));
+                assert_eq!(
+                    with_current(|s| s.request_id.as_str().to_string()).as_deref(),
+                    Some("inner")
+                );
+            }
+            assert_eq!(current_ids(), Some(([1; 16], [2; 8])));
+        }
+        assert_eq!(current_ids(), None);
+        assert_eq!(outer.request_id.as_str(), "outer");
+        assert_eq!(with_current(|_| ()), None);
+    }
+
+    #[test]
+    fn request_id_text_is_cut_at_the_limit_on_a_char_boundary() {
+        assert_eq!(RequestIdText::new("abc").as_str(), "abc");
+        let long = "é".repeat(MAX_REQUEST_ID_LEN);
+        let cut = RequestIdText::new(&long);
+        assert!(cut.as_str().len() <= MAX_REQUEST_ID_LEN);
+        assert!(cut.as_str().chars().all(|c| c == 'é'));
+    }
+}
