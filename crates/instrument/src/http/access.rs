@@ -16,6 +16,7 @@ use crate::trace::scope::{self, RequestIdText, RequestScope};
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
+use std::cell::RefCell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::task::Poll;
@@ -93,7 +94,7 @@ where
     let uri = request.uri().clone();
 
     let mut server_span = None;
-    let mut scope = if traced {
+    let scope = if traced {
         let remote = request
             .headers()
             .get("traceparent")
@@ -119,31 +120,40 @@ where
     } else {
         RequestScope::new(None, request_id, false)
     };
+    let ids = scope.ids;
 
     let (red, request) = red::begin(&state.metrics, cache, request);
     let in_progress = red.in_progress();
     let hook = state.hook;
     let mut handler = std::pin::pin!(panic::catch_panic(request, inner));
-    let response = std::future::poll_fn(|cx| {
-        let Some((trace_id, span_id)) = scope.ids else {
-            return handler.as_mut().poll(cx);
-        };
-        // The handler's log lines, spans and profile samples see the request while it runs.
-        let entered = scope::enter(&mut scope);
-        let profiled = (hook.active)();
-        if profiled {
-            (hook.set)(trace_id, span_id);
-        }
-        let polled: Poll<Response> = handler.as_mut().poll(cx);
-        if profiled {
-            match entered.outer_ids() {
-                Some((outer_trace, outer_span)) => (hook.set)(outer_trace, outer_span),
-                None => (hook.clear)(),
+    // The poll function owns the scope (so the future stays `Send`) and hands it back with the
+    // response; its place may change between polls, it is only published during one.
+    let mut owned = Some(RefCell::new(scope));
+    let (response, scope) = std::future::poll_fn(move |cx| {
+        let polled = match (ids, owned.as_ref()) {
+            (Some((trace_id, span_id)), Some(scope)) => {
+                // The handler's log lines, spans and profile samples see the request while it
+                // runs.
+                let entered = scope::enter(scope);
+                let profiled = (hook.active)();
+                if profiled {
+                    (hook.set)(trace_id, span_id);
+                }
+                let polled: Poll<Response> = handler.as_mut().poll(cx);
+                if profiled {
+                    match entered.outer_ids() {
+                        Some((outer_trace, outer_span)) => (hook.set)(outer_trace, outer_span),
+                        None => (hook.clear)(),
+                    }
+                }
+                polled
             }
-        }
-        polled
+            _ => handler.as_mut().poll(cx),
+        };
+        polled.map(|response| (response, owned.take()))
     })
     .await;
+    let mut scope = scope.map_or(RequestScope::NONE, RefCell::into_inner);
 
     // One reading of each clock for everything measured at the end.
     let elapsed = start.elapsed();
@@ -156,7 +166,7 @@ where
         response,
         elapsed.as_secs_f64(),
         now_secs,
-        scope.ids,
+        ids,
     );
     drop(in_progress);
 
@@ -172,7 +182,7 @@ where
         status,
         duration_ms,
         request_id: scope.request_id.as_str(),
-        ids: scope.ids,
+        ids,
         client,
     };
     access_line::write(&state.log_writer, &line, now);

@@ -4,8 +4,9 @@
 //! Creating, entering, leaving and closing a registry span costs about a microsecond per
 //! request (a slab slot, an extensions map, the span stack, every layer's callbacks): more
 //! than a trivial handler. So the request's SERVER span is a plain [`RequestScope`] owned by
-//! the request's future, moved into the thread-local [`CURRENT`] slot for each poll of the
-//! handler and moved back after it (a swap, so requests polled inside requests nest).
+//! the request's future, published in the thread-local [`CURRENT`] slot (a pointer) for each
+//! poll of the handler and withdrawn after it (the previous pointer is put back, so requests
+//! polled inside requests nest).
 //!
 //! Everything that wants "the current span" reads it through [`effective`]: a registry span
 //! the application opened inside the request (same trace) wins, since it is the innermost;
@@ -19,7 +20,7 @@
 use super::data::{SpanData, SpanEvent};
 use crate::http::MAX_REQUEST_ID_LEN;
 use crate::ids::{SpanId, TraceId};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// A request id kept inline (incoming ids are at most [`MAX_REQUEST_ID_LEN`] visible ASCII
 /// bytes, fresh ones 36), so the slot needs no heap.
@@ -105,69 +106,66 @@ impl RequestScope {
 }
 
 thread_local! {
-    /// The request being polled on this thread.
-    static CURRENT: RefCell<RequestScope> = const { RefCell::new(RequestScope::NONE) };
+    /// The request being polled on this thread: null, or the scope an [`Entered`] guard
+    /// borrows for as long as the pointer is here.
+    static CURRENT: Cell<*const RefCell<RequestScope>> = const { Cell::new(std::ptr::null()) };
 }
 
-/// Moves `scope` into the thread's slot (and what the slot held into `scope`); undone when the
-/// guard drops, unwinding included.
+/// Publishes a request's scope in the thread's slot, and puts back the one it replaced (an
+/// outer request, when requests are polled inside requests) when dropped, unwinding included.
+/// Two pointer writes per poll: the scope itself never moves.
 pub(crate) struct Entered<'a> {
-    scope: &'a mut RequestScope,
-    swapped: bool,
+    previous: *const RefCell<RequestScope>,
+    /// The published scope stays borrowed (so alive and in place) while the guard lives.
+    _scope: std::marker::PhantomData<&'a RefCell<RequestScope>>,
 }
 
 /// Makes `scope` the thread's current request until the guard drops.
-pub(crate) fn enter(scope: &mut RequestScope) -> Entered<'_> {
-    let swapped = CURRENT
-        .try_with(|slot| match slot.try_borrow_mut() {
-            Ok(mut current) => {
-                std::mem::swap(&mut *current, scope);
-                true
-            }
-            // Only while the slot is read, which never polls a request.
-            Err(_) => false,
-        })
-        .unwrap_or(false);
-    Entered { scope, swapped }
+pub(crate) fn enter(scope: &RefCell<RequestScope>) -> Entered<'_> {
+    let previous = CURRENT
+        .try_with(|slot| slot.replace(scope))
+        .unwrap_or(std::ptr::null());
+    Entered {
+        previous,
+        _scope: std::marker::PhantomData,
+    }
 }
 
 impl Entered<'_> {
-    /// The request that was current before this one (the state `scope` holds while entered).
+    /// The ids of the request that was current before this one.
     pub(crate) fn outer_ids(&self) -> Option<(TraceId, SpanId)> {
-        if self.swapped { self.scope.ids } else { None }
+        // SAFETY: a non-null previous pointer was published by an enclosing guard, still
+        // alive (guards live within one poll call and drop in reverse order), whose borrow
+        // keeps the RefCell in place.
+        let outer = unsafe { self.previous.as_ref() }?;
+        outer.try_borrow().ok()?.ids
     }
 }
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        if self.swapped {
-            let _ = CURRENT.try_with(|slot| {
-                if let Ok(mut current) = slot.try_borrow_mut() {
-                    std::mem::swap(&mut *current, self.scope);
-                }
-            });
-        }
+        let _ = CURRENT.try_with(|slot| slot.set(self.previous));
     }
 }
 
-/// Calls `f` with the current request, if one is being polled on this thread.
+/// Calls `f` with the current request, if one is being polled on this thread (and `f` is not
+/// already running for it).
 pub(crate) fn with_current<R>(f: impl FnOnce(&mut RequestScope) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|slot| {
-            let mut current = slot.try_borrow_mut().ok()?;
-            current.ids?;
-            Some(f(&mut current))
-        })
-        .ok()
-        .flatten()
+    let pointer = CURRENT.try_with(Cell::get).ok()?;
+    // SAFETY: a non-null pointer in the slot was published by a live `Entered` guard on this
+    // thread, whose borrow keeps the RefCell alive and in place until it resets the slot.
+    let cell = unsafe { pointer.as_ref() }?;
+    let mut current = cell.try_borrow_mut().ok()?;
+    current.ids?;
+    Some(f(&mut current))
 }
 
 /// The ids of the current request.
 pub(crate) fn current_ids() -> Option<(TraceId, SpanId)> {
-    CURRENT
-        .try_with(|slot| slot.try_borrow().ok()?.ids)
-        .ok()
-        .flatten()
+    let pointer = CURRENT.try_with(Cell::get).ok()?;
+    // SAFETY: as in `with_current`.
+    let cell = unsafe { pointer.as_ref() }?;
+    cell.try_borrow().ok()?.ids
 }
 
 /// Where "the current span" is: see the module documentation.
@@ -199,28 +197,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entering_swaps_and_nests() {
+    fn entering_publishes_and_nests() {
         assert_eq!(current_ids(), None);
-        let mut outer =
-            RequestScope::new(Some(([1; 16], [2; 8])), RequestIdText::new("outer"), false);
+        let outer = RefCell::new(RequestScope::new(
+            Some(([1; 16], [2; 8])),
+            RequestIdText::new("outer"),
+            false,
+        ));
         {
-            let entered = enter(&mut outer);
+            let entered = enter(&outer);
             assert_eq!(entered.outer_ids(), None);
             assert_eq!(current_ids(), Some(([1; 16], [2; 8])));
-            let mut inner =
-                RequestScope::new(Some(([3; 16], [4; 8])), RequestIdText::new("inner"), false);
+            let inner = RefCell::new(RequestScope::new(
+                Some(([3; 16], [4; 8])),
+                RequestIdText::new("inner"),
+                false,
+            ));
             {
-                let nested = enter(&mut inner);
+                let nested = enter(&inner);
                 assert_eq!(nested.outer_ids(), Some(([1; 16], [2; 8])));
                 assert_eq!(
                     with_current(|s| s.request_id.as_str().to_string()).as_deref(),
                     Some("inner")
                 );
+                // Not re-entered while `f` runs.
+                assert_eq!(with_current(|_| with_current(|_| ())), Some(None));
             }
             assert_eq!(current_ids(), Some(([1; 16], [2; 8])));
         }
         assert_eq!(current_ids(), None);
-        assert_eq!(outer.request_id.as_str(), "outer");
         assert_eq!(with_current(|_| ()), None);
     }
 
