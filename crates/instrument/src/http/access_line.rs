@@ -9,7 +9,7 @@
 
 use crate::ids::{HexId, SpanId, TraceId};
 use crate::log::LogWriter;
-use crate::log::logfmt::{decimal, millis_decimal, push_pair, push_rfc3339_millis};
+use crate::log::logfmt::{decimal, millis_decimal, push_rfc3339_millis, push_value};
 use crate::trace::layer::ACCESS_TARGET;
 use axum::http::{Method, StatusCode};
 use std::cell::RefCell;
@@ -82,39 +82,41 @@ pub(crate) fn write(writer: &LogWriter, fields: &AccessLine<'_>, now: SystemTime
 }
 
 fn format(line: &mut String, level: &str, f: &AccessLine<'_>, now: SystemTime) {
-    line.push_str("level=");
-    line.push_str(level);
+    // Keys go in as constant strings with their separators, which the compiler copies
+    // inline; only the values are scanned for quoting.
+    line.reserve(256);
+    line.push_str(match level {
+        "error" => "level=error ts=",
+        "warn" => "level=warn ts=",
+        _ => "level=info ts=",
+    });
     // A timestamp never needs quotes.
-    line.push_str(" ts=");
     push_rfc3339_millis(line, now);
-    line.push_str(" msg=request");
-    push_pair(line, "method", f.method.as_str());
-    push_pair(line, "path", f.path);
-    push_pair(line, "route", f.route);
+    line.push_str(" msg=request method=");
+    push_value(line, f.method.as_str());
+    line.push_str(" path=");
+    push_value(line, f.path);
+    line.push_str(" route=");
+    push_value(line, f.route);
+    line.push_str(" status=");
     let mut digits = [0u8; 20];
-    push_pair(
-        line,
-        "status",
-        decimal(u64::from(f.status.as_u16()), &mut digits),
-    );
+    line.push_str(decimal(u64::from(f.status.as_u16()), &mut digits));
+    line.push_str(" duration_ms=");
     let mut millis = [0u8; 24];
     match millis_decimal(f.duration_ms, &mut millis) {
-        Some(text) => push_pair(line, "duration_ms", text),
-        None => {
-            let text = f.duration_ms.to_string();
-            push_pair(line, "duration_ms", &text);
-        }
+        Some(text) => line.push_str(text),
+        None => push_value(line, &f.duration_ms.to_string()),
     }
-    push_pair(line, "request_id", f.request_id);
+    line.push_str(" request_id=");
+    push_value(line, f.request_id);
     match &f.ids {
         Some((trace_id, span_id)) => {
-            push_pair(line, "trace_id", HexId::<32>::new(trace_id).as_str());
-            push_pair(line, "span_id", HexId::<16>::new(span_id).as_str());
+            line.push_str(" trace_id=");
+            line.push_str(HexId::<32>::new(trace_id).as_str());
+            line.push_str(" span_id=");
+            line.push_str(HexId::<16>::new(span_id).as_str());
         }
-        None => {
-            push_pair(line, "trace_id", "");
-            push_pair(line, "span_id", "");
-        }
+        None => line.push_str(" trace_id=\"\" span_id=\"\""),
     }
     match f.client {
         Some(IpAddr::V4(ip)) => {
@@ -132,7 +134,7 @@ fn format(line: &mut String, level: &str, f: &AccessLine<'_>, now: SystemTime) {
             line.push_str(" client=");
             let _ = write!(line, "{ip}");
         }
-        None => push_pair(line, "client", ""),
+        None => line.push_str(" client=\"\""),
     }
 }
 

@@ -28,6 +28,11 @@ pub(crate) fn push_pair(out: &mut String, key: &str, value: &str) {
     }
     out.push_str(key);
     out.push('=');
+    push_value(out, value);
+}
+
+/// Appends a value as [`push_pair`] does, after a `key=` the caller wrote.
+pub(crate) fn push_value(out: &mut String, value: &str) {
     // Bytes through a table, for speed; only a 0xC2 byte (the lead of every C1 control
     // character, U+0080..U+009F) calls for a look at the chars.
     let mut c1_lead = false;
@@ -71,8 +76,8 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[start..]).unwrap_or_default()
+    // SAFETY: the loop above wrote only ASCII digits to `buf[start..]`.
+    unsafe { std::str::from_utf8_unchecked(&buf[start..]) }
 }
 
 /// The text `{value}` gives for a non-negative value with at most three decimals below 10^9
