@@ -33,12 +33,17 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
+/// The header names as values: looking a header up by a `&str` parses the name every time.
+static REQUEST_ID_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+static CORRELATION_ID_NAME: HeaderName = HeaderName::from_static(CORRELATION_ID_HEADER);
+static TRACEPARENT_NAME: HeaderName = HeaderName::from_static("traceparent");
+
 /// The usable incoming request id: its header value and its text, trimmed.
 fn incoming_request_id(headers: &HeaderMap) -> Option<(&HeaderValue, &str)> {
-    [REQUEST_ID_HEADER, CORRELATION_ID_HEADER]
-        .iter()
+    [&REQUEST_ID_NAME, &CORRELATION_ID_NAME]
+        .into_iter()
         .filter_map(|name| {
-            let value = headers.get(*name)?;
+            let value = headers.get(name)?;
             Some((value, value.to_str().ok()?.trim()))
         })
         .find(|(_, v)| {
@@ -97,7 +102,7 @@ where
     let scope = if traced {
         let remote = request
             .headers()
-            .get("traceparent")
+            .get(&TRACEPARENT_NAME)
             .and_then(|v| v.to_str().ok())
             .and_then(SpanContext::from_traceparent);
         let (trace_id, parent) = match remote {
@@ -189,7 +194,7 @@ where
     if let Some(value) = header_value {
         response
             .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+            .insert(REQUEST_ID_NAME.clone(), value);
     }
     response
 }
