@@ -22,20 +22,18 @@ use crate::http::MAX_REQUEST_ID_LEN;
 use crate::ids::{SpanId, TraceId};
 use std::cell::{Cell, RefCell};
 
-/// A request id kept inline (incoming ids are at most [`MAX_REQUEST_ID_LEN`] visible ASCII
-/// bytes, fresh ones 36), so the slot needs no heap.
-#[derive(Clone, Copy)]
-pub(crate) struct RequestIdText {
-    len: u8,
-    bytes: [u8; MAX_REQUEST_ID_LEN],
+/// Ids up to this long are kept inline: fresh ids (36 bytes) and most incoming ones.
+const INLINE_ID_LEN: usize = 46;
+
+/// A request id, inline when short (no heap for fresh ids), small either way since the
+/// request's state is moved a few times per request.
+#[derive(Clone)]
+pub(crate) enum RequestIdText {
+    Inline { len: u8, bytes: [u8; INLINE_ID_LEN] },
+    Heap(Box<str>),
 }
 
 impl RequestIdText {
-    const EMPTY: RequestIdText = RequestIdText {
-        len: 0,
-        bytes: [0; MAX_REQUEST_ID_LEN],
-    };
-
     /// The id, cut to [`MAX_REQUEST_ID_LEN`] bytes at a char boundary (callers pass checked
     /// ids, which are never cut).
     pub(crate) fn new(id: &str) -> Self {
@@ -43,16 +41,25 @@ impl RequestIdText {
         while !id.is_char_boundary(end) {
             end -= 1;
         }
-        let mut text = RequestIdText::EMPTY;
-        text.bytes[..end].copy_from_slice(&id.as_bytes()[..end]);
-        // `end` is at most 128: fits a u8.
-        text.len = end as u8;
-        text
+        let id = &id[..end];
+        if id.len() > INLINE_ID_LEN {
+            return RequestIdText::Heap(id.into());
+        }
+        let mut bytes = [0; INLINE_ID_LEN];
+        bytes[..id.len()].copy_from_slice(id.as_bytes());
+        // At most INLINE_ID_LEN: fits a u8.
+        let len = id.len() as u8;
+        RequestIdText::Inline { len, bytes }
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        // Cut at a char boundary of a str in `new`.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+        match self {
+            // The bytes of a str, cut at a char boundary in `new`.
+            RequestIdText::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            RequestIdText::Heap(id) => id,
+        }
     }
 }
 
@@ -70,10 +77,13 @@ pub(crate) struct RequestScope {
 }
 
 impl RequestScope {
-    /// No request.
+    /// No request (what a finished request's future leaves behind).
     pub(crate) const NONE: RequestScope = RequestScope {
         ids: None,
-        request_id: RequestIdText::EMPTY,
+        request_id: RequestIdText::Inline {
+            len: 0,
+            bytes: [0; INLINE_ID_LEN],
+        },
         record_events: false,
         events: Vec::new(),
         dropped_events: 0,
@@ -232,6 +242,8 @@ mod tests {
     #[test]
     fn request_id_text_is_cut_at_the_limit_on_a_char_boundary() {
         assert_eq!(RequestIdText::new("abc").as_str(), "abc");
+        let long = "x".repeat(100);
+        assert_eq!(RequestIdText::new(&long).as_str(), long);
         let long = "é".repeat(MAX_REQUEST_ID_LEN);
         let cut = RequestIdText::new(&long);
         assert!(cut.as_str().len() <= MAX_REQUEST_ID_LEN);
