@@ -17,8 +17,9 @@ use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
 use std::cell::RefCell;
-use std::future::Future;
+use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -54,15 +55,14 @@ fn incoming_request_id(headers: &HeaderMap) -> Option<(&HeaderValue, &str)> {
 }
 
 /// Runs the request through `inner` (the application's router) inside the stages.
-pub(crate) async fn serve<F, Fut>(
-    state: &LayerState,
-    cache: &RouteCache,
+pub(crate) async fn serve<S>(
+    state: Arc<LayerState>,
+    cache: Arc<RouteCache>,
     mut request: Request,
-    inner: F,
-) -> Response
+    mut inner: S,
+) -> Result<Response, Infallible>
 where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
 {
     let start = Instant::now();
     // The log filter decides, as for the `tracing` span this replaces.
@@ -98,6 +98,7 @@ where
     // A parsed URI shares its bytes: this clone copies no text.
     let uri = request.uri().clone();
 
+    // Boxed: only there when spans are exported, and it would double the request's future.
     let mut server_span = None;
     let scope = if traced {
         let remote = request
@@ -112,14 +113,14 @@ where
         let ids = (trace_id, new_span_id());
         let exported = state.exporter.is_some();
         if exported {
-            server_span = Some(ServerSpan::begin(
+            server_span = Some(Box::new(ServerSpan::begin(
                 &request,
                 route.as_ref().map(MatchedPath::as_str),
                 client,
                 request_id.as_str(),
                 ids,
                 parent,
-            ));
+            )));
         }
         RequestScope::new(Some(ids), request_id, exported)
     } else {
@@ -127,10 +128,10 @@ where
     };
     let ids = scope.ids;
 
-    let (red, request) = red::begin(&state.metrics, cache, request);
+    let (red, request) = red::begin(&state.metrics, &cache, request);
     let in_progress = red.in_progress();
     let hook = state.hook;
-    let mut handler = std::pin::pin!(panic::catch_panic(request, inner));
+    let mut handler = std::pin::pin!(panic::catch_panic(request, |request| inner.call(request)));
     // The poll function owns the scope (so the future stays `Send`) and hands it back with the
     // response; its place may change between polls, it is only published during one.
     let mut owned = Some(RefCell::new(scope));
@@ -196,7 +197,7 @@ where
             .headers_mut()
             .insert(REQUEST_ID_NAME.clone(), value);
     }
-    response
+    Ok(response)
 }
 
 #[cfg(test)]

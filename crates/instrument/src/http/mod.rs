@@ -85,21 +85,13 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         // The clone that was polled ready is the one to call (tower's usual swap).
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let state = self.state.clone();
-        let cache = self.cache.clone();
-        Box::pin(async move {
-            let stages = access::serve(&state, &cache, request, |request| async move {
-                match inner.call(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                }
-            });
-            let response = match &state.dispatch {
-                Some(dispatch) => stages.with_subscriber(dispatch.clone()).await,
-                None => stages.await,
-            };
-            Ok(response)
-        })
+        let inner = std::mem::replace(&mut self.inner, clone);
+        // No async block around the stages: it would hold the request and the service a
+        // second time in the future, which is allocated per request.
+        let stages = access::serve(self.state.clone(), self.cache.clone(), request, inner);
+        match &self.state.dispatch {
+            Some(dispatch) => Box::pin(stages.with_subscriber(dispatch.clone())),
+            None => Box::pin(stages),
+        }
     }
 }
