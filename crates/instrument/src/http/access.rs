@@ -220,4 +220,68 @@ mod tests {
         h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
         assert_eq!(text(&h), Some("corr"));
     }
+
+    use crate::ids::{SpanId, TraceId};
+    use crate::log::LogWriter;
+    use crate::metrics::Registry;
+    use crate::trace::layer::SpanHook;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static HOOK_CALLS: RefCell<Vec<Option<(TraceId, SpanId)>>> =
+            const { RefCell::new(Vec::new()) };
+    }
+
+    const RECORDING_HOOK: SpanHook = SpanHook {
+        set: |t, s| HOOK_CALLS.with(|c| c.borrow_mut().push(Some((t, s)))),
+        clear: || HOOK_CALLS.with(|c| c.borrow_mut().push(None)),
+        active: || true,
+    };
+
+    #[test]
+    fn the_handler_runs_in_the_request_scope_and_the_profiler_is_told() {
+        let registry = Registry::new();
+        let (log_writer, log) = LogWriter::memory();
+        let state = Arc::new(LayerState {
+            metrics: super::super::red::HttpMetrics::register(&registry).unwrap(),
+            dispatch: None,
+            log_writer,
+            exporter: None,
+            hook: RECORDING_HOOK,
+        });
+        let handler = tower::service_fn(|_request: Request| async {
+            let seen = crate::trace::current_span_ids();
+            let response = Response::new(axum::body::Body::from(format!("{seen:?}")));
+            Ok::<_, Infallible>((response, seen))
+        });
+        let handler = tower::util::MapResponse::new(handler, |(response, seen)| {
+            HOOK_CALLS.with(|c| c.borrow_mut().push(seen));
+            response
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let response = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            runtime.block_on(serve(
+                state,
+                Arc::new(RouteCache::default()),
+                Request::new(axum::body::Body::empty()),
+                handler,
+            ))
+        });
+        let Ok(response) = response;
+        assert!(response.headers().contains_key(REQUEST_ID_HEADER));
+        let calls = HOOK_CALLS.with(|c| c.borrow().clone());
+        // Told on entering the poll, then what the handler saw, then cleared on leaving.
+        let [Some(told), Some(seen), None] = calls[..] else {
+            panic!("hook calls {calls:?}");
+        };
+        assert_eq!(told, seen, "the handler saw the request's span");
+        assert_eq!(crate::trace::current_span_ids(), None, "out of the request");
+        let line = log.lines().pop().expect("an access line");
+        assert!(
+            line.contains(&format!("span_id={}", crate::ids::hex(&seen.1))),
+            "{line}"
+        );
+    }
 }
