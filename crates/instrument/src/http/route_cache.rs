@@ -3,7 +3,8 @@
 //! `Router::layer` wraps every route (and every method of it) in its own middleware instance,
 //! so each instance sees one route, one method and a few status codes. Caching their handles
 //! there turns the six label-set lookups of a response (hash the label values, lock the
-//! family, clone its value) into a short scan of a handful of entries.
+//! family, clone its value) into a short scan of a handful of entries, kept in fixed slots
+//! filled once each, so that reading them takes no lock and no reference count.
 //!
 //! Both lists are bounded; past the bounds the handles are looked up in the families as
 //! without a cache, so a route answering many different statuses costs more but never grows

@@ -3,7 +3,8 @@
 //!
 //! `request_id`, `trace_id` and `span_id` come from the span the event happens in (its own, or
 //! the request's for `request_id`) and are left out outside spans. An event that carries these
-//! fields itself (the access line does, to fix their position) keeps its own.
+//! fields itself keeps its own. Inside a request, "the span the event happens in" is the request's
+//! own (see `trace::scope`) unless the application opened a span of its own there.
 
 use super::logfmt::{decimal, millis_decimal, push_pair, push_rfc3339_millis};
 use super::writer::LogWriter;
