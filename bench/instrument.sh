@@ -12,6 +12,7 @@
 #
 # Usage: bench/instrument.sh [--duration 5s] [--connections 32] [--rounds 3] [--path /items/42]
 #                            [--only synthetic|demo]
+# Environment: INSTRUMENT_OVERHEAD_BIN=path runs that build of bench/instrument-overhead.
 set -euo pipefail
 
 DURATION=5s
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --path) URL_PATH=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
-    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 
@@ -34,9 +35,15 @@ cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then
   apt-get install -y --no-install-recommends wrk >/dev/null
 fi
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tetrad-target}
-cargo build --release -q -p instrument-overhead
-BIN=$CARGO_TARGET_DIR/release/instrument-overhead
+# INSTRUMENT_OVERHEAD_BIN runs an already built server instead (e.g. one built from another
+# commit, to compare before and after a change under the same machine load).
+if [ -n "${INSTRUMENT_OVERHEAD_BIN:-}" ]; then
+  BIN=$INSTRUMENT_OVERHEAD_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tetrad-target}
+  cargo build --release -q -p instrument-overhead
+  BIN=$CARGO_TARGET_DIR/release/instrument-overhead
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -18,7 +18,9 @@
 //!   stdout);
 //! - the HTTP middlewares [`Telemetry::instrument`] adds, outermost first, in the seed's order:
 //!   **request access** (request id from `X-Request-Id` or `X-Correlation-ID` or fresh, echoed
-//!   in `X-Request-Id`; the SERVER span `"{METHOD} {route}"`; one access line per request) →
+//!   in `X-Request-Id`; the SERVER span `"{METHOD} {route}"`, kept by the middleware rather
+//!   than in `tracing`'s registry for speed, and seen as the current span inside the handler;
+//!   one access line per request) →
 //!   **RED metrics** (`http_requests_total`, `http_responses_total`,
 //!   `http_request_duration_seconds`, `http_requests_in_progress`, `http_exceptions_total`,
 //!   request/response size histograms; labelled by the route template, never the raw path) →

@@ -158,6 +158,9 @@ impl Telemetry {
         telemetry.http = Arc::new(LayerState {
             metrics: telemetry.http.metrics.clone(),
             dispatch: None,
+            log_writer: telemetry.http.log_writer.clone(),
+            exporter: telemetry.http.exporter.clone(),
+            hook: telemetry.http.hook,
         });
         Ok(telemetry)
     }
@@ -214,15 +217,19 @@ impl Telemetry {
         };
         let subscriber = tracing_subscriber::registry()
             .with(filter(&config)?)
-            .with(SpanLayer::new(sender, PROFILING_HOOK))
+            .with(SpanLayer::new(sender.clone(), PROFILING_HOOK))
             .with(LogfmtLayer::new(config.log_writer.clone()));
         let dispatch = Dispatch::new(subscriber);
+        let log_writer = config.log_writer.clone();
         Ok(Telemetry {
             config,
             registry,
             http: Arc::new(LayerState {
                 metrics,
                 dispatch: Some(dispatch.clone()),
+                log_writer,
+                exporter: sender,
+                hook: PROFILING_HOOK,
             }),
             dispatch,
             global: false,

@@ -539,3 +539,80 @@ async fn outgoing_calls_carry_the_trace() {
         .unwrap();
     assert_eq!(body, "- -");
 }
+
+#[tokio::test]
+async fn the_log_filter_applies_to_access_lines_and_request_spans() {
+    let (writer, log) = LogWriter::memory();
+    let telemetry = Telemetry::new(
+        Config::new("quiet")
+            .with_log_filter("warn")
+            .with_log_writer(writer),
+    )
+    .unwrap();
+    let router = Router::new().route("/items/{id}", get(item));
+    let url = serve(telemetry.instrument(router)).await;
+    let client = reqwest::Client::new();
+    let ok = client.get(format!("{url}/items/1")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let missing = client.get(format!("{url}/items/0")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let id = missing.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let lines = log.lines();
+    // Info lines (the 200's access line, the handler's "looking up item") are filtered out.
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let m = logfmt_map(&lines[0]);
+    assert_eq!(m["level"], "warn");
+    assert_eq!(m["request_id"], id);
+    // The info-level request span is filtered out too: no ids to show.
+    assert_eq!(m["trace_id"], "");
+    assert_eq!(m["span_id"], "");
+}
+
+async fn nested() -> &'static str {
+    {
+        let span = tracing::info_span!("lookup");
+        let _entered = span.enter();
+        tracing::info!("inside lookup");
+    }
+    tracing::info!("after lookup");
+    "ok"
+}
+
+#[tokio::test]
+async fn application_spans_in_a_request_are_its_children() {
+    let (writer, log) = LogWriter::memory();
+    let telemetry = Telemetry::new(Config::new("nested").with_log_writer(writer)).unwrap();
+    let url = serve(telemetry.instrument(Router::new().route("/nested", get(nested)))).await;
+    let r = reqwest::Client::new()
+        .get(format!("{url}/nested"))
+        .send()
+        .await
+        .unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let lines = log.lines();
+    let find = |msg: &str| {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(msg))
+            .unwrap_or_else(|| panic!("no {msg} in {lines:#?}"));
+        logfmt_map(line)
+    };
+    let access = find(" msg=request ");
+    let inside = find("msg=\"inside lookup\"");
+    let after = find("msg=\"after lookup\"");
+    for line in [&inside, &after] {
+        assert_eq!(line["request_id"], id);
+        assert_eq!(line["trace_id"], access["trace_id"]);
+    }
+    assert_ne!(
+        inside["span_id"], access["span_id"],
+        "the application's own span"
+    );
+    assert_eq!(
+        after["span_id"], access["span_id"],
+        "back in the request span"
+    );
+}

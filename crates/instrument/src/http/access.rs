@@ -1,20 +1,27 @@
-//! The request access middleware (outermost): request id, the request's SERVER span, and one
-//! logfmt access line when the response is ready.
+//! The request access middleware (outermost), with the other stages inside it: request id,
+//! the request's SERVER span, RED metrics, panic catcher, and one access line when the
+//! response is ready.
 //!
-//! The access line has exactly these keys, in this order:
-//! `level ts msg method path route status duration_ms request_id trace_id span_id client`.
-//! `level` is `info` below 400, `warn` for 4xx, `error` for 5xx.
+//! The stages share one reading of the clocks at each end of the request, and the SERVER span
+//! is a [`RequestScope`] rather than a `tracing` span (see `trace::scope`): on a trivial
+//! handler the layers would otherwise cost more than the handler.
 
-use super::red::UNMATCHED_PATH;
-use crate::ids::{HexId, SpanId, TraceId, new_request_id};
-use crate::trace::span_ids;
+use super::access_line::{self, AccessLine};
+use super::red::{self, UNMATCHED_PATH};
+use super::route_cache::RouteCache;
+use super::server_span::ServerSpan;
+use super::{LayerState, panic};
+use crate::ids::{SpanContext, new_request_id_bytes, new_span_id, new_trace_id};
+use crate::trace::scope::{self, RequestIdText, RequestScope};
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
-use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
-use tracing::field::Empty;
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The response header (and accepted request header) carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -27,204 +34,254 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
-fn incoming_request_id(headers: &HeaderMap) -> Option<String> {
-    [REQUEST_ID_HEADER, CORRELATION_ID_HEADER]
-        .iter()
-        .filter_map(|name| headers.get(*name)?.to_str().ok())
-        .map(str::trim)
-        .find(|v| {
+/// The header names as values: looking a header up by a `&str` parses the name every time.
+static REQUEST_ID_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+static CORRELATION_ID_NAME: HeaderName = HeaderName::from_static(CORRELATION_ID_HEADER);
+static TRACEPARENT_NAME: HeaderName = HeaderName::from_static("traceparent");
+
+/// The usable incoming request id: its header value and its text, trimmed.
+fn incoming_request_id(headers: &HeaderMap) -> Option<(&HeaderValue, &str)> {
+    [&REQUEST_ID_NAME, &CORRELATION_ID_NAME]
+        .into_iter()
+        .filter_map(|name| {
+            let value = headers.get(name)?;
+            Some((value, value.to_str().ok()?.trim()))
+        })
+        .find(|(_, v)| {
             !v.is_empty()
                 && v.len() <= MAX_REQUEST_ID_LEN
                 && v.bytes().all(|b| b.is_ascii_graphic())
         })
-        .map(str::to_string)
 }
 
-/// The host of a `Host` header value: `example.com:8080` → `example.com`, `[::1]:80` → `::1`.
-fn host_without_port(host: &str) -> &str {
-    match host.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or(bracketed),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
-    }
-}
-
-/// What the access stage hands the stages inside it, so they need not look it up again.
-#[derive(Clone, Copy)]
-pub(crate) struct RequestContext {
-    /// When the request arrived (the start of every duration measured for it).
-    pub(crate) start: Instant,
-    /// The request span's ids, for exemplars.
-    pub(crate) span_ids: Option<(TraceId, SpanId)>,
-}
-
-/// The SERVER span's name, `GET /items/{id}` (or just the method outside any route), written
-/// straight into the span's field instead of through a temporary `String`.
-struct SpanName<'a> {
-    method: &'a Method,
-    route: Option<&'a str>,
-}
-
-impl std::fmt::Display for SpanName<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.route {
-            Some(route) => write!(f, "{} {route}", self.method),
-            None => write!(f, "{}", self.method),
-        }
-    }
-}
-
-/// The peer's IP address, or nothing when the server was not asked for it; formatted only
-/// where it is written.
-struct Client(Option<IpAddr>);
-
-impl std::fmt::Display for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Some(ip) => ip.fmt(f),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Handles the request id, the SERVER span and the access line around `inner`.
-pub(crate) async fn access<F, Fut>(mut request: Request, inner: F) -> Response
+/// Runs the request through `inner` (the application's router) inside the stages.
+pub(crate) async fn serve<S>(
+    state: Arc<LayerState>,
+    cache: Arc<RouteCache>,
+    mut request: Request,
+    mut inner: S,
+) -> Result<Response, Infallible>
 where
-    F: FnOnce(Request, RequestContext) -> Fut,
-    Fut: Future<Output = Response>,
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
 {
     let start = Instant::now();
-    let request_id = incoming_request_id(request.headers()).unwrap_or_else(new_request_id);
+    // The log filter decides, as for the `tracing` span this replaces.
+    let traced = tracing::span_enabled!(tracing::Level::INFO);
+
+    // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
+    // cannot fail.
+    let (request_id, header_value) = match incoming_request_id(request.headers()) {
+        Some((value, text)) => {
+            let reuse = value.len() == text.len();
+            let id = RequestIdText::new(text);
+            (id, reuse.then(|| value.clone()))
+        }
+        None => {
+            let fresh = new_request_id_bytes();
+            (
+                RequestIdText::new(std::str::from_utf8(&fresh).unwrap_or_default()),
+                None,
+            )
+        }
+    };
+    let header_value = header_value.or_else(|| HeaderValue::from_str(request_id.as_str()).ok());
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.as_str().to_string()));
+
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let method = request.method().clone();
     // A parsed URI shares its bytes: this clone copies no text.
     let uri = request.uri().clone();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let client = Client(
-        request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip()),
-    );
-    let span = {
-        let headers = request.headers();
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| uri.host())
-            .map(host_without_port);
-        let span_name = SpanName {
-            method: &method,
-            route: route.as_ref().map(MatchedPath::as_str),
-        };
-        tracing::info_span!(
-            "http_request",
-            otel.name = %span_name,
-            otel.kind = "server",
-            otel.traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok()),
-            otel.status_code = Empty,
-            http.request.method = %method,
-            http.route = route.as_ref().map(MatchedPath::as_str),
-            url.path = uri.path(),
-            url.scheme = "http",
-            server.address = host,
-            client.address = %client,
-            user_agent.original = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
-            http.response.status_code = Empty,
-            request_id = request_id.as_str(),
-        )
-    };
-    // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
-    // cannot fail, and it keeps the text for the access line, so the id itself moves into the
-    // handlers' extension without a copy.
-    let header_value = HeaderValue::from_str(&request_id).ok();
-    request.extensions_mut().insert(RequestId(request_id));
 
-    // The ids are looked up once, here, for the exemplars inside and the access line after.
-    let ids = span_ids(&span);
-    let context = RequestContext {
-        start,
-        span_ids: ids,
+    // Boxed: only there when spans are exported, and it would double the request's future.
+    let mut server_span = None;
+    let scope = if traced {
+        let remote = request
+            .headers()
+            .get(&TRACEPARENT_NAME)
+            .and_then(|v| v.to_str().ok())
+            .and_then(SpanContext::from_traceparent);
+        let (trace_id, parent) = match remote {
+            Some(remote) => (remote.trace_id, Some(remote.span_id)),
+            None => (new_trace_id(), None),
+        };
+        let ids = (trace_id, new_span_id());
+        let exported = state.exporter.is_some();
+        if exported {
+            server_span = Some(Box::new(ServerSpan::begin(
+                &request,
+                route.as_ref().map(MatchedPath::as_str),
+                client,
+                request_id.as_str(),
+                ids,
+                parent,
+            )));
+        }
+        RequestScope::new(Some(ids), request_id, exported)
+    } else {
+        RequestScope::new(None, request_id, false)
     };
-    // Inside the span for every poll, as `Instrument` would do, without a second handle on
-    // the span to clone and close.
-    let mut stages = std::pin::pin!(inner(request, context));
-    let mut response = std::future::poll_fn(|cx| {
-        let _entered = span.enter();
-        stages.as_mut().poll(cx)
+    let ids = scope.ids;
+
+    let (red, request) = red::begin(&state.metrics, &cache, request);
+    let in_progress = red.in_progress();
+    let hook = state.hook;
+    let mut handler = std::pin::pin!(panic::catch_panic(request, |request| inner.call(request)));
+    // The poll function owns the scope (so the future stays `Send`) and hands it back with the
+    // response; its place may change between polls, it is only published during one.
+    let mut owned = Some(RefCell::new(scope));
+    let (response, scope) = std::future::poll_fn(move |cx| {
+        let polled = match (ids, owned.as_ref()) {
+            (Some((trace_id, span_id)), Some(scope)) => {
+                // The handler's log lines, spans and profile samples see the request while it
+                // runs.
+                let entered = scope::enter(scope);
+                let profiled = (hook.active)();
+                if profiled {
+                    (hook.set)(trace_id, span_id);
+                }
+                let polled: Poll<Response> = handler.as_mut().poll(cx);
+                if profiled {
+                    match entered.outer_ids() {
+                        Some((outer_trace, outer_span)) => (hook.set)(outer_trace, outer_span),
+                        None => (hook.clear)(),
+                    }
+                }
+                polled
+            }
+            _ => handler.as_mut().poll(cx),
+        };
+        polled.map(|response| (response, owned.take()))
     })
     .await;
+    let mut scope = scope.map_or(RequestScope::NONE, RefCell::into_inner);
+
+    // One reading of each clock for everything measured at the end.
+    let elapsed = start.elapsed();
+    let now = SystemTime::now();
+    let now_secs = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let mut response = red.finish(
+        &state.metrics,
+        response,
+        elapsed.as_secs_f64(),
+        now_secs,
+        ids,
+    );
+    drop(in_progress);
 
     let status = response.status();
-    span.record("http.response.status_code", i64::from(status.as_u16()));
-    if status.is_server_error() {
-        span.record("otel.status_code", "error");
+    if let (Some(span), Some(exporter)) = (server_span, &state.exporter) {
+        exporter.send(span.finish(status, &mut scope, now));
     }
-    let duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-    let hex_ids = ids.map(|(t, s)| (HexId::<32>::new(&t), HexId::<16>::new(&s)));
-    let (trace_id, span_id) = hex_ids
-        .as_ref()
-        .map_or(("", ""), |(t, s)| (t.as_str(), s.as_str()));
-    let route = route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str);
-    let status = status.as_u16();
-    let request_id = header_value
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    // The line names its span as parent rather than entering it: same context for the
-    // subscriber, without an enter and exit.
-    macro_rules! access_line {
-        ($level:expr) => {
-            tracing::event!(
-                target: "instrument::access",
-                parent: &span,
-                $level,
-                method = method.as_str(),
-                path = uri.path(),
-                route,
-                status,
-                duration_ms,
-                request_id,
-                trace_id,
-                span_id,
-                client = %client,
-                "request"
-            )
-        };
-    }
-    match status {
-        500.. => access_line!(tracing::Level::ERROR),
-        400..500 => access_line!(tracing::Level::WARN),
-        _ => access_line!(tracing::Level::INFO),
-    }
+    let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+    let line = AccessLine {
+        method: &method,
+        path: uri.path(),
+        route: route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str),
+        status,
+        duration_ms,
+        request_id: scope.request_id.as_str(),
+        ids,
+        client,
+    };
+    access_line::write(&state.log_writer, &line, now);
     if let Some(value) = header_value {
         response
             .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+            .insert(REQUEST_ID_NAME.clone(), value);
     }
-    response
+    Ok(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn hosts() {
-        assert_eq!(host_without_port("example.com:8080"), "example.com");
-        assert_eq!(host_without_port("example.com"), "example.com");
-        assert_eq!(host_without_port("[::1]:80"), "::1");
-        assert_eq!(host_without_port("[::1]"), "::1");
+    fn text(headers: &HeaderMap) -> Option<&str> {
+        incoming_request_id(headers).map(|(_, t)| t)
     }
 
     #[test]
     fn incoming_ids() {
         let mut h = HeaderMap::new();
-        assert_eq!(incoming_request_id(&h), None);
+        assert_eq!(text(&h), None);
         h.insert(CORRELATION_ID_HEADER, HeaderValue::from_static("corr"));
-        assert_eq!(incoming_request_id(&h).as_deref(), Some("corr"));
+        assert_eq!(text(&h), Some("corr"));
         h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("req"));
-        assert_eq!(incoming_request_id(&h).as_deref(), Some("req"));
+        assert_eq!(text(&h), Some("req"));
         // An unusable X-Request-Id falls back to X-Correlation-ID.
         h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
-        assert_eq!(incoming_request_id(&h).as_deref(), Some("corr"));
+        assert_eq!(text(&h), Some("corr"));
+    }
+
+    use crate::ids::{SpanId, TraceId};
+    use crate::log::LogWriter;
+    use crate::metrics::Registry;
+    use crate::trace::layer::SpanHook;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static HOOK_CALLS: RefCell<Vec<Option<(TraceId, SpanId)>>> =
+            const { RefCell::new(Vec::new()) };
+    }
+
+    const RECORDING_HOOK: SpanHook = SpanHook {
+        set: |t, s| HOOK_CALLS.with(|c| c.borrow_mut().push(Some((t, s)))),
+        clear: || HOOK_CALLS.with(|c| c.borrow_mut().push(None)),
+        active: || true,
+    };
+
+    #[test]
+    fn the_handler_runs_in_the_request_scope_and_the_profiler_is_told() {
+        let registry = Registry::new();
+        let (log_writer, log) = LogWriter::memory();
+        let state = Arc::new(LayerState {
+            metrics: super::super::red::HttpMetrics::register(&registry).unwrap(),
+            dispatch: None,
+            log_writer,
+            exporter: None,
+            hook: RECORDING_HOOK,
+        });
+        let handler = tower::service_fn(|_request: Request| async {
+            let seen = crate::trace::current_span_ids();
+            let response = Response::new(axum::body::Body::from(format!("{seen:?}")));
+            Ok::<_, Infallible>((response, seen))
+        });
+        let handler = tower::util::MapResponse::new(handler, |(response, seen)| {
+            HOOK_CALLS.with(|c| c.borrow_mut().push(seen));
+            response
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let response = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            runtime.block_on(serve(
+                state,
+                Arc::new(RouteCache::default()),
+                Request::new(axum::body::Body::empty()),
+                handler,
+            ))
+        });
+        let Ok(response) = response;
+        assert!(response.headers().contains_key(REQUEST_ID_HEADER));
+        let calls = HOOK_CALLS.with(|c| c.borrow().clone());
+        // Told on entering the poll, then what the handler saw, then cleared on leaving.
+        let [Some(told), Some(seen), None] = calls[..] else {
+            panic!("hook calls {calls:?}");
+        };
+        assert_eq!(told, seen, "the handler saw the request's span");
+        assert_eq!(crate::trace::current_span_ids(), None, "out of the request");
+        let line = log.lines().pop().expect("an access line");
+        assert!(
+            line.contains(&format!("span_id={}", crate::ids::hex(&seen.1))),
+            "{line}"
+        );
     }
 }

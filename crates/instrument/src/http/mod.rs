@@ -2,16 +2,21 @@
 //! line) → RED metrics → panic catcher → the application's router.
 
 mod access;
+mod access_line;
 mod body;
 mod exception;
 mod panic;
 pub(crate) mod red;
 mod route_cache;
+mod server_span;
 
 pub use access::{CORRELATION_ID_HEADER, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 pub use exception::{Exception, ExceptionType};
 pub use red::{DURATION_BUCKETS, SIZE_BUCKETS, UNMATCHED_PATH};
 
+use crate::log::LogWriter;
+use crate::trace::export::SpanSender;
+use crate::trace::layer::SpanHook;
 use axum::extract::Request;
 use axum::response::Response;
 use route_cache::RouteCache;
@@ -29,6 +34,12 @@ pub(crate) struct LayerState {
     /// The telemetry's dispatcher when it is not the global one: requests are traced and
     /// logged through it.
     pub(crate) dispatch: Option<Dispatch>,
+    /// Where the access lines go (the log layer's writer).
+    pub(crate) log_writer: LogWriter,
+    /// Where finished SERVER spans go, when spans are exported.
+    pub(crate) exporter: Option<SpanSender>,
+    /// Tells the profiler which span a thread runs.
+    pub(crate) hook: SpanHook,
 }
 
 /// The three stages as one tower layer: each stage is a plain async function wrapping the
@@ -74,25 +85,13 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         // The clone that was polled ready is the one to call (tower's usual swap).
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let state = self.state.clone();
-        let cache = self.cache.clone();
-        Box::pin(async move {
-            let stages = access::access(request, |request, context| {
-                red::red_metrics(&state.metrics, &cache, request, context, |request| {
-                    panic::catch_panic(request, |request| async move {
-                        match inner.call(request).await {
-                            Ok(response) => response,
-                            Err(never) => match never {},
-                        }
-                    })
-                })
-            });
-            let response = match &state.dispatch {
-                Some(dispatch) => stages.with_subscriber(dispatch.clone()).await,
-                None => stages.await,
-            };
-            Ok(response)
-        })
+        let inner = std::mem::replace(&mut self.inner, clone);
+        // No async block around the stages: it would hold the request and the service a
+        // second time in the future, which is allocated per request.
+        let stages = access::serve(self.state.clone(), self.cache.clone(), request, inner);
+        match &self.state.dispatch {
+            Some(dispatch) => Box::pin(stages.with_subscriber(dispatch.clone())),
+            None => Box::pin(stages),
+        }
     }
 }

@@ -5,6 +5,7 @@ use super::exception::{ExceptionType, describe_panic};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::Poll;
@@ -13,7 +14,7 @@ use std::task::Poll;
 pub(crate) async fn catch_panic<F, Fut>(request: Request, inner: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
+    Fut: Future<Output = Result<Response, Infallible>>,
 {
     let mut fut = std::pin::pin!(inner(request));
     // The handler's state is dropped right after a panic and never polled again, so a broken
@@ -22,7 +23,8 @@ where
         std::future::poll_fn(
             |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
                 Ok(Poll::Pending) => Poll::Pending,
-                Ok(Poll::Ready(response)) => Poll::Ready(Ok(response)),
+                Ok(Poll::Ready(Ok(response))) => Poll::Ready(Ok(response)),
+                Ok(Poll::Ready(Err(never))) => match never {},
                 Err(payload) => Poll::Ready(Err(payload)),
             },
         )

@@ -1,18 +1,17 @@
 //! The RED metrics middleware (rate, errors, duration) with the seed's metric names, labelled
 //! by method and route template, never the raw path.
 
-use super::access::RequestContext;
 use super::body::{CountingBody, Sink};
 use super::exception::ExceptionType;
-use super::route_cache::RouteCache;
+use super::route_cache::{Cached, RouteCache, RouteHandles};
 use crate::error::MetricsError;
+use crate::ids::{SpanId, TraceId};
 use crate::metrics::{CounterVec, Gauge, GaugeVec, HistogramVec, Registry};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, header};
 use axum::response::Response;
 use http_body::Body as _;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -103,9 +102,9 @@ pub(crate) fn method_label(method: &Method) -> &'static str {
 }
 
 /// Decrements the in-progress gauge however the request ends (a cancelled future included).
-struct InProgress(Gauge);
+pub(crate) struct InProgress<'a>(&'a Gauge);
 
-impl Drop for InProgress {
+impl Drop for InProgress<'_> {
     fn drop(&mut self) {
         self.0.dec();
     }
@@ -120,19 +119,21 @@ fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// Counts, times and sizes the request around `inner`, through the handles `cache` keeps for
-/// the route.
-pub(crate) async fn red_metrics<F, Fut>(
+/// What the metrics need from a request's start to its end.
+pub(crate) struct RedRequest<'a> {
+    route: Cached<'a, RouteHandles>,
+    known_request_size: Option<u64>,
+    /// Bytes of a request body of unknown size, counted as the handler reads it.
+    counted: Option<Arc<AtomicU64>>,
+}
+
+/// Counts the request as started (through the handles `cache` keeps for the route) and wraps
+/// its body for counting when its size is not known up front.
+pub(crate) fn begin<'a>(
     m: &HttpMetrics,
-    cache: &RouteCache,
+    cache: &'a RouteCache,
     request: Request,
-    context: RequestContext,
-    inner: F,
-) -> Response
-where
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Response>,
-{
+) -> (RedRequest<'a>, Request) {
     let method = method_label(request.method());
     let path = request
         .extensions()
@@ -141,7 +142,6 @@ where
     let route = cache.route(m, method, path);
     route.requests.inc();
     route.in_progress.inc();
-    let _in_progress = InProgress(route.in_progress.clone());
 
     let known_request_size =
         content_length(request.headers()).or_else(|| request.body().size_hint().exact());
@@ -154,36 +154,57 @@ where
             (Request::from_parts(parts, body), Some(total))
         }
     };
+    let red = RedRequest {
+        route,
+        known_request_size,
+        counted,
+    };
+    (red, request)
+}
 
-    let response = inner(request).await;
-    let elapsed = context.start.elapsed().as_secs_f64();
-
-    let by_status = route.status(m, response.status());
-    by_status.responses.inc();
-    by_status
-        .duration
-        .observe_with_trace(elapsed, context.span_ids);
-    if let Some(exception) = response.extensions().get::<ExceptionType>() {
-        m.exceptions
-            .with(&[route.method(), route.route(), &exception.0])
-            .inc();
+impl RedRequest<'_> {
+    /// The guard that takes the request out of `http_requests_in_progress` when dropped.
+    pub(crate) fn in_progress(&self) -> InProgress<'_> {
+        InProgress(&self.route.in_progress)
     }
-    let request_size = known_request_size
-        .or_else(|| counted.map(|c| c.load(Ordering::Relaxed)))
-        .unwrap_or(0);
-    route.request_size.observe(request_size as f64);
 
-    let response_size = &by_status.response_size;
-    match content_length(response.headers()).or_else(|| response.body().size_hint().exact()) {
-        Some(n) => {
-            response_size.observe(n as f64);
-            response
+    /// Counts, times and sizes the response: `elapsed` seconds since the request arrived,
+    /// `now` (seconds since the epoch) for the exemplar, which carries `span_ids`.
+    pub(crate) fn finish(
+        &self,
+        m: &HttpMetrics,
+        response: Response,
+        elapsed: f64,
+        now: f64,
+        span_ids: Option<(TraceId, SpanId)>,
+    ) -> Response {
+        let route = &self.route;
+        let by_status = route.status(m, response.status());
+        by_status.responses.inc();
+        by_status.duration.observe_at(elapsed, span_ids, now);
+        if let Some(exception) = response.extensions().get::<ExceptionType>() {
+            m.exceptions
+                .with(&[route.method(), route.route(), &exception.0])
+                .inc();
         }
-        None => {
-            let (parts, body) = response.into_parts();
-            let sink = Sink::ObserveOnDrop(response_size.clone());
-            let body = Body::new(CountingBody::new(body, sink));
-            Response::from_parts(parts, body)
+        let request_size = self
+            .known_request_size
+            .or_else(|| self.counted.as_ref().map(|c| c.load(Ordering::Relaxed)))
+            .unwrap_or(0);
+        route.request_size.observe(request_size as f64);
+
+        let response_size = &by_status.response_size;
+        match content_length(response.headers()).or_else(|| response.body().size_hint().exact()) {
+            Some(n) => {
+                response_size.observe(n as f64);
+                response
+            }
+            None => {
+                let (parts, body) = response.into_parts();
+                let sink = Sink::ObserveOnDrop(response_size.clone());
+                let body = Body::new(CountingBody::new(body, sink));
+                Response::from_parts(parts, body)
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
 //! `Router::layer` wraps every route (and every method of it) in its own middleware instance,
 //! so each instance sees one route, one method and a few status codes. Caching their handles
 //! there turns the six label-set lookups of a response (hash the label values, lock the
-//! family, clone its value) into a short scan of a handful of entries.
+//! family, clone its value) into a short scan of a handful of entries, kept in fixed slots
+//! filled once each, so that reading them takes no lock and no reference count.
 //!
 //! Both lists are bounded; past the bounds the handles are looked up in the families as
 //! without a cache, so a route answering many different statuses costs more but never grows
@@ -12,8 +13,9 @@
 use super::red::HttpMetrics;
 use crate::metrics::{Counter, Gauge, Histogram};
 use axum::http::StatusCode;
-use parking_lot::RwLock;
-use std::sync::Arc;
+use parking_lot::Mutex;
+use std::ops::Deref;
+use std::sync::OnceLock;
 
 /// Most (method, route) pairs cached per middleware instance: one, unless the router nests a
 /// service that serves several routes.
@@ -21,10 +23,74 @@ pub(crate) const MAX_ROUTES: usize = 8;
 /// Most status codes cached per (method, route).
 pub(crate) const MAX_STATUSES: usize = 16;
 
+/// Fixed slots filled once each: reading is a scan of plain loads, no lock and no reference
+/// count; only filling a slot takes the lock.
+struct Slots<T, const N: usize> {
+    slots: [OnceLock<T>; N],
+    filling: Mutex<()>,
+}
+
+impl<T, const N: usize> Default for Slots<T, N> {
+    fn default() -> Self {
+        Slots {
+            slots: std::array::from_fn(|_| OnceLock::new()),
+            filling: Mutex::new(()),
+        }
+    }
+}
+
+/// A cached handle, or one built for a single use when the cache is full.
+pub(crate) enum Cached<'a, T> {
+    Kept(&'a T),
+    Once(Box<T>),
+}
+
+impl<T> Deref for Cached<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Cached::Kept(t) => t,
+            Cached::Once(t) => t,
+        }
+    }
+}
+
+impl<T, const N: usize> Slots<T, N> {
+    fn find(&self, matches: &impl Fn(&T) -> bool) -> Option<&T> {
+        // Slots fill in order: the first empty one ends the scan.
+        self.slots
+            .iter()
+            .map_while(OnceLock::get)
+            .find(|t| matches(t))
+    }
+
+    fn get_or_add(&self, matches: impl Fn(&T) -> bool, make: impl FnOnce() -> T) -> Cached<'_, T> {
+        if let Some(found) = self.find(&matches) {
+            return Cached::Kept(found);
+        }
+        let _filling = self.filling.lock();
+        // Another request may have added it meanwhile.
+        if let Some(found) = self.find(&matches) {
+            return Cached::Kept(found);
+        }
+        let value = make();
+        match self.slots.iter().find(|s| s.get().is_none()) {
+            Some(slot) => Cached::Kept(slot.get_or_init(|| value)),
+            None => Cached::Once(Box::new(value)),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().map_while(OnceLock::get).count()
+    }
+}
+
 /// The cache of one middleware instance.
 #[derive(Default)]
 pub(crate) struct RouteCache {
-    routes: RwLock<Vec<Arc<RouteHandles>>>,
+    routes: Slots<RouteHandles, MAX_ROUTES>,
 }
 
 /// The handles of the metrics labelled by method and route.
@@ -34,7 +100,7 @@ pub(crate) struct RouteHandles {
     pub(crate) requests: Counter,
     pub(crate) in_progress: Gauge,
     pub(crate) request_size: Histogram,
-    statuses: RwLock<Vec<Arc<StatusHandles>>>,
+    statuses: Slots<StatusHandles, MAX_STATUSES>,
 }
 
 /// The handles of the metrics labelled by method, route and status code.
@@ -52,52 +118,40 @@ impl RouteCache {
         metrics: &HttpMetrics,
         method: &'static str,
         route: &str,
-    ) -> Arc<RouteHandles> {
-        let matches = |h: &&Arc<RouteHandles>| h.method == method && &*h.route == route;
-        if let Some(found) = self.routes.read().iter().find(matches) {
-            return found.clone();
-        }
-        let handles = Arc::new(RouteHandles {
-            method,
-            route: route.into(),
-            requests: metrics.requests.with(&[method, route]),
-            in_progress: metrics.in_progress.with(&[method, route]),
-            request_size: metrics.request_size.with(&[method, route]),
-            statuses: RwLock::new(Vec::new()),
-        });
-        let mut routes = self.routes.write();
-        // Another request may have added it meanwhile.
-        if let Some(found) = routes.iter().find(matches) {
-            return found.clone();
-        }
-        if routes.len() < MAX_ROUTES {
-            routes.push(handles.clone());
-        }
-        handles
+    ) -> Cached<'_, RouteHandles> {
+        self.routes.get_or_add(
+            |h| h.method == method && &*h.route == route,
+            || RouteHandles {
+                method,
+                route: route.into(),
+                requests: metrics.requests.with(&[method, route]),
+                in_progress: metrics.in_progress.with(&[method, route]),
+                request_size: metrics.request_size.with(&[method, route]),
+                statuses: Slots::default(),
+            },
+        )
     }
 }
 
 impl RouteHandles {
     /// The handles for `status`, cached when there is room.
-    pub(crate) fn status(&self, metrics: &HttpMetrics, status: StatusCode) -> Arc<StatusHandles> {
-        if let Some(found) = self.statuses.read().iter().find(|h| h.status == status) {
-            return found.clone();
-        }
-        let labels = [self.method, &*self.route, status.as_str()];
-        let handles = Arc::new(StatusHandles {
-            status,
-            responses: metrics.responses.with(&labels),
-            duration: metrics.duration.with(&labels),
-            response_size: metrics.response_size.with(&labels),
-        });
-        let mut statuses = self.statuses.write();
-        if let Some(found) = statuses.iter().find(|h| h.status == status) {
-            return found.clone();
-        }
-        if statuses.len() < MAX_STATUSES {
-            statuses.push(handles.clone());
-        }
-        handles
+    pub(crate) fn status(
+        &self,
+        metrics: &HttpMetrics,
+        status: StatusCode,
+    ) -> Cached<'_, StatusHandles> {
+        self.statuses.get_or_add(
+            |h| h.status == status,
+            || {
+                let labels = [self.method, &*self.route, status.as_str()];
+                StatusHandles {
+                    status,
+                    responses: metrics.responses.with(&labels),
+                    duration: metrics.duration.with(&labels),
+                    response_size: metrics.response_size.with(&labels),
+                }
+            },
+        )
     }
 
     /// The route label.
@@ -123,7 +177,7 @@ mod tests {
         let cache = RouteCache::default();
         let a = cache.route(&metrics, "GET", "/items/{id}");
         let b = cache.route(&metrics, "GET", "/items/{id}");
-        assert!(Arc::ptr_eq(&a, &b), "cached");
+        assert!(std::ptr::eq(&*a, &*b), "cached");
         a.requests.inc();
         b.requests.inc();
         assert_eq!(
@@ -132,10 +186,10 @@ mod tests {
             "the cached handle is the family's value"
         );
         let other = cache.route(&metrics, "POST", "/items/{id}");
-        assert!(!Arc::ptr_eq(&a, &other));
+        assert!(!std::ptr::eq(&*a, &*other));
 
         let ok = a.status(&metrics, StatusCode::OK);
-        assert!(Arc::ptr_eq(&ok, &a.status(&metrics, StatusCode::OK)));
+        assert!(std::ptr::eq(&*ok, &*a.status(&metrics, StatusCode::OK)));
         ok.duration.observe(0.5);
         assert_eq!(
             metrics
@@ -150,13 +204,13 @@ mod tests {
             let route = format!("/r{i}");
             cache.route(&metrics, "GET", &route).requests.inc();
         }
-        assert_eq!(cache.routes.read().len(), MAX_ROUTES);
+        assert_eq!(cache.routes.len(), MAX_ROUTES);
         assert_eq!(metrics.requests.with(&["GET", "/r10"]).get(), 1.0);
         for code in 500..520 {
             let code = StatusCode::from_u16(code).unwrap();
             a.status(&metrics, code).responses.inc();
         }
-        assert_eq!(a.statuses.read().len(), MAX_STATUSES);
+        assert_eq!(a.statuses.len(), MAX_STATUSES);
         assert_eq!(
             metrics.responses.with(&["GET", "/items/{id}", "519"]).get(),
             1.0

@@ -3,12 +3,14 @@
 //!
 //! `request_id`, `trace_id` and `span_id` come from the span the event happens in (its own, or
 //! the request's for `request_id`) and are left out outside spans. An event that carries these
-//! fields itself (the access line does, to fix their position) keeps its own.
+//! fields itself keeps its own. Inside a request, "the span the event happens in" is the request's
+//! own (see `trace::scope`) unless the application opened a span of its own there.
 
-use super::logfmt::{push_pair, push_rfc3339_millis};
+use super::logfmt::{decimal, millis_decimal, push_pair, push_rfc3339_millis};
 use super::writer::LogWriter;
-use crate::ids::HexId;
+use crate::ids::{HexId, SpanId, TraceId};
 use crate::trace::data::SpanData;
+use crate::trace::scope::{self, Effective};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::time::SystemTime;
@@ -70,56 +72,6 @@ impl LineVisitor<'_> {
         self.pair(field, &scratch);
         self.scratch = scratch;
     }
-}
-
-/// The decimal digits of `n`, written at the end of `buf` (20 digits hold any u64): the
-/// status and sizes of every line, without the formatting machinery.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[start..]).unwrap_or_default()
-}
-
-/// The text `{value}` gives for a non-negative value with at most three decimals below 10^9
-/// (durations in milliseconds rounded to microseconds, as the access line has them), written
-/// without the float formatting machinery; `None` for any other value. Below 10^9 two numbers
-/// with at most three decimals lie further apart than the spacing of f64s, so the
-/// shortest text that reads back as `value` is that decimal with trailing zeros cut.
-fn millis_decimal(value: f64, buf: &mut [u8; 24]) -> Option<&str> {
-    if !(value.is_sign_positive() && value < 1e9) {
-        return None;
-    }
-    let thousandths = (value * 1000.0).round();
-    if thousandths / 1000.0 != value {
-        return None;
-    }
-    // Below 10^12 and integral: exact as u64.
-    let thousandths = thousandths as u64;
-    let (whole, mut frac) = (thousandths / 1000, thousandths % 1000);
-    let mut int_buf = [0u8; 20];
-    let whole = decimal(whole, &mut int_buf);
-    let mut len = whole.len();
-    buf[..len].copy_from_slice(whole.as_bytes());
-    if frac != 0 {
-        buf[len] = b'.';
-        len += 1;
-        let mut divisor = 100;
-        while frac != 0 {
-            buf[len] = b'0' + (frac / divisor) as u8;
-            len += 1;
-            frac %= divisor;
-            divisor /= 10;
-        }
-    }
-    std::str::from_utf8(&buf[..len]).ok()
 }
 
 impl Visit for LineVisitor<'_> {
@@ -202,6 +154,44 @@ thread_local! {
     static BUFFERS: RefCell<LineBuffers> = RefCell::new(LineBuffers::default());
 }
 
+/// Appends the ids the event did not carry itself, from the span it happens in: an
+/// application span, else the request being polled (see `trace::scope`).
+fn push_ids<S>(rest: &mut String, has_ids: [bool; 3], event: &Event<'_>, ctx: &Context<'_, S>)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let mut push = |request_id: Option<&str>, trace_id: &TraceId, span_id: &SpanId| {
+        if !has_ids[0]
+            && let Some(request_id) = request_id.filter(|r| !r.is_empty())
+        {
+            push_pair(rest, IDS[0], request_id);
+        }
+        if !has_ids[1] {
+            push_pair(rest, IDS[1], HexId::<32>::new(trace_id).as_str());
+        }
+        if !has_ids[2] {
+            push_pair(rest, IDS[2], HexId::<16>::new(span_id).as_str());
+        }
+    };
+    let request = scope::current_ids();
+    let span = ctx.event_span(event);
+    let extensions = span.as_ref().map(|s| s.extensions());
+    let data = extensions.as_ref().and_then(|e| e.get::<SpanData>());
+    match scope::effective(data, request) {
+        Effective::Registry(data) => {
+            push(data.request_id.as_deref(), &data.trace_id, &data.span_id);
+        }
+        Effective::Request => {
+            scope::with_current(|s| {
+                if let Some((trace_id, span_id)) = s.ids {
+                    push(Some(s.request_id.as_str()), &trace_id, &span_id);
+                }
+            });
+        }
+        Effective::None => {}
+    }
+}
+
 impl LogfmtLayer {
     /// Formats the event's line into `buffers.line` and hands it to the writer.
     fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, buffers: &mut LineBuffers)
@@ -223,21 +213,8 @@ impl LogfmtLayer {
         event.record(&mut visitor);
         let has_ids = visitor.has_ids;
         *scratch = visitor.scratch;
-        if has_ids != [true; 3]
-            && let Some(span) = ctx.event_span(event)
-            && let Some(data) = span.extensions().get::<SpanData>()
-        {
-            if !has_ids[0]
-                && let Some(request_id) = &data.request_id
-            {
-                push_pair(rest, IDS[0], request_id);
-            }
-            if !has_ids[1] {
-                push_pair(rest, IDS[1], HexId::<32>::new(&data.trace_id).as_str());
-            }
-            if !has_ids[2] {
-                push_pair(rest, IDS[2], HexId::<16>::new(&data.span_id).as_str());
-            }
+        if has_ids != [true; 3] {
+            push_ids(rest, has_ids, event, ctx);
         }
         push_pair(line, "level", level_name(event.metadata().level()));
         // A timestamp never needs quotes.
@@ -272,66 +249,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimals() {
-        let mut buf = [0u8; 20];
-        assert_eq!(decimal(0, &mut buf), "0");
-        assert_eq!(decimal(7, &mut buf), "7");
-        assert_eq!(decimal(200, &mut buf), "200");
-        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string());
-    }
-
-    #[test]
-    fn millisecond_floats_print_as_display_does() {
-        let mut buf = [0u8; 24];
-        for v in [
-            0.0,
-            0.001,
-            0.01,
-            0.1,
-            0.5,
-            1.0,
-            1.5,
-            0.123,
-            12.0,
-            12.05,
-            999.999,
-            1234.567,
-            0.007,
-            45.1,
-            100.01,
-            86_400_000.0,
-            123_456_789.123,
-        ] {
-            assert_eq!(
-                millis_decimal(v, &mut buf),
-                Some(v.to_string().as_str()),
-                "{v}"
-            );
-        }
-        // Every microsecond value up to 2 s, as the access line makes them, and a stride above.
-        for us in (0..2_000_000u64).chain((2_000_000..100_000_000_000).step_by(9_999_991)) {
-            let v = (us as f64 / 1e6 * 1e6).round() / 1e3;
-            assert_eq!(
-                millis_decimal(v, &mut buf),
-                Some(v.to_string().as_str()),
-                "{v}"
-            );
-        }
-        for v in [
-            -0.0,
-            -1.0,
-            0.0001,
-            1.0 / 3.0,
-            f64::NAN,
-            f64::INFINITY,
-            1e9,
-            2e15,
-        ] {
-            assert_eq!(millis_decimal(v, &mut buf), None, "{v}");
-        }
-    }
 
     #[test]
     fn integer_fields_print_as_before() {

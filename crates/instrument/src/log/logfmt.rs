@@ -28,6 +28,11 @@ pub(crate) fn push_pair(out: &mut String, key: &str, value: &str) {
     }
     out.push_str(key);
     out.push('=');
+    push_value(out, value);
+}
+
+/// Appends a value as [`push_pair`] does, after a `key=` the caller wrote.
+pub(crate) fn push_value(out: &mut String, value: &str) {
     // Bytes through a table, for speed; only a 0xC2 byte (the lead of every C1 control
     // character, U+0080..U+009F) calls for a look at the chars.
     let mut c1_lead = false;
@@ -57,6 +62,56 @@ pub(crate) fn push_pair(out: &mut String, key: &str, value: &str) {
         }
     }
     out.push('"');
+}
+
+/// The decimal digits of `n`, written at the end of `buf` (20 digits hold any u64): the
+/// status and sizes of every line, without the formatting machinery.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // SAFETY: the loop above wrote only ASCII digits to `buf[start..]`.
+    unsafe { std::str::from_utf8_unchecked(&buf[start..]) }
+}
+
+/// The text `{value}` gives for a non-negative value with at most three decimals below 10^9
+/// (durations in milliseconds rounded to microseconds, as the access line has them), written
+/// without the float formatting machinery; `None` for any other value. Below 10^9 two numbers
+/// with at most three decimals lie further apart than the spacing of f64s, so the
+/// shortest text that reads back as `value` is that decimal with trailing zeros cut.
+pub(crate) fn millis_decimal(value: f64, buf: &mut [u8; 24]) -> Option<&str> {
+    if !(value.is_sign_positive() && value < 1e9) {
+        return None;
+    }
+    let thousandths = (value * 1000.0).round();
+    if thousandths / 1000.0 != value {
+        return None;
+    }
+    // Below 10^12 and integral: exact as u64.
+    let thousandths = thousandths as u64;
+    let (whole, mut frac) = (thousandths / 1000, thousandths % 1000);
+    let mut int_buf = [0u8; 20];
+    let whole = decimal(whole, &mut int_buf);
+    let mut len = whole.len();
+    buf[..len].copy_from_slice(whole.as_bytes());
+    if frac != 0 {
+        buf[len] = b'.';
+        len += 1;
+        let mut divisor = 100;
+        while frac != 0 {
+            buf[len] = b'0' + (frac / divisor) as u8;
+            len += 1;
+            frac %= divisor;
+            divisor /= 10;
+        }
+    }
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 thread_local! {
@@ -149,6 +204,66 @@ mod tests {
         push_pair(&mut s, "f", "caf\u{e9}\u{85}");
         push_pair(&mut s, "g", "\u{a0}ok");
         assert_eq!(s, "f=\"caf\u{e9}\\u{85}\" g=\u{a0}ok");
+    }
+
+    #[test]
+    fn decimals() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), "0");
+        assert_eq!(decimal(7, &mut buf), "7");
+        assert_eq!(decimal(200, &mut buf), "200");
+        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string());
+    }
+
+    #[test]
+    fn millisecond_floats_print_as_display_does() {
+        let mut buf = [0u8; 24];
+        for v in [
+            0.0,
+            0.001,
+            0.01,
+            0.1,
+            0.5,
+            1.0,
+            1.5,
+            0.123,
+            12.0,
+            12.05,
+            999.999,
+            1234.567,
+            0.007,
+            45.1,
+            100.01,
+            86_400_000.0,
+            123_456_789.123,
+        ] {
+            assert_eq!(
+                millis_decimal(v, &mut buf),
+                Some(v.to_string().as_str()),
+                "{v}"
+            );
+        }
+        // Every microsecond value up to 2 s, as the access line makes them, and a stride above.
+        for us in (0..2_000_000u64).chain((2_000_000..100_000_000_000).step_by(9_999_991)) {
+            let v = (us as f64 / 1e6 * 1e6).round() / 1e3;
+            assert_eq!(
+                millis_decimal(v, &mut buf),
+                Some(v.to_string().as_str()),
+                "{v}"
+            );
+        }
+        for v in [
+            -0.0,
+            -1.0,
+            0.0001,
+            1.0 / 3.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e9,
+            2e15,
+        ] {
+            assert_eq!(millis_decimal(v, &mut buf), None, "{v}");
+        }
     }
 
     #[test]

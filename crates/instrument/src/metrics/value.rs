@@ -145,14 +145,23 @@ impl Histogram {
 
     /// Records one observation and keeps it as the exemplar of its bucket when a trace is given.
     pub fn observe_with_trace(&self, v: f64, trace: Option<(TraceId, SpanId)>) {
+        let timestamp = match trace {
+            Some(_) => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0),
+            None => 0.0,
+        };
+        self.observe_at(v, trace, timestamp);
+    }
+
+    /// [`observe_with_trace`](Self::observe_with_trace) with the exemplar's timestamp (seconds
+    /// since the epoch) given, for callers that read the clock anyway.
+    pub(crate) fn observe_at(&self, v: f64, trace: Option<(TraceId, SpanId)>, timestamp: f64) {
         let i = self.bucket_of(v);
         self.0.counts[i].fetch_add(1, Ordering::Relaxed);
         self.0.sum.add(v);
         if let Some((trace_id, span_id)) = trace {
-            let timestamp = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
             *self.0.exemplars[i].lock() = Some(Exemplar {
                 trace_id,
                 span_id,

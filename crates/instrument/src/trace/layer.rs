@@ -10,6 +10,7 @@
 
 use super::data::{Kind, SpanData, SpanEvent, Value};
 use super::export::SpanSender;
+use super::scope::{self, Effective};
 use crate::fields::Fields;
 use crate::ids::{SpanContext, SpanId, TraceId, new_span_id, new_trace_id};
 use std::time::SystemTime;
@@ -134,11 +135,26 @@ where
         if data.name.is_empty() {
             data.name = span.metadata().name().to_string();
         }
-        let local_parent = span.parent().and_then(|p| {
-            p.extensions()
-                .get::<SpanData>()
-                .map(|d| (d.trace_id, d.span_id, d.request_id.clone()))
-        });
+        // The parent: the registry's (explicit, or the span entered now), unless a request
+        // is being polled and that span is not inside it (see `scope`).
+        let request = if attrs.is_root() {
+            None
+        } else {
+            scope::current_ids()
+        };
+        let parent = span.parent();
+        let parent_extensions = parent.as_ref().map(|p| p.extensions());
+        let parent_data = parent_extensions.as_ref().and_then(|e| e.get::<SpanData>());
+        let local_parent = match scope::effective(parent_data, request) {
+            Effective::Registry(d) => Some((d.trace_id, d.span_id, d.request_id.clone())),
+            Effective::Request => scope::with_current(|s| {
+                s.ids
+                    .map(|(t, sp)| (t, sp, Some(s.request_id.as_str().to_string())))
+            })
+            .flatten(),
+            Effective::None => None,
+        };
+        drop(parent_extensions);
         match (remote, local_parent) {
             (Some(remote), _) => {
                 data.trace_id = remote.trace_id;
@@ -178,13 +194,20 @@ where
         if self.exporter.is_none() || event.metadata().target() == ACCESS_TARGET {
             return;
         }
-        let Some(span) = ctx.event_span(event) else {
-            return;
+        let request = scope::current_ids();
+        let span = ctx.event_span(event);
+        let mut extensions = span.as_ref().map(|s| s.extensions_mut());
+        let data = extensions.as_mut().and_then(|e| e.get_mut::<SpanData>());
+        // The application's span inside the request (or outside any request) gets the event;
+        // else the request's own span does.
+        let into_registry = match (&data, request) {
+            (Some(d), Some((trace_id, _))) => d.trace_id == trace_id,
+            (Some(_), None) => true,
+            (None, _) => false,
         };
-        let mut extensions = span.extensions_mut();
-        let Some(data) = extensions.get_mut::<SpanData>() else {
+        if !into_registry && request.is_none() {
             return;
-        };
+        }
         let mut fields = Fields::default();
         event.record(&mut fields);
         let mut attributes = Vec::with_capacity(fields.pairs.len() + 1);
@@ -193,13 +216,24 @@ where
             Value::Str(event.metadata().level().as_str().to_ascii_lowercase()),
         ));
         attributes.extend(fields.pairs.into_iter().map(|(k, v)| (k.to_string(), v)));
-        data.add_event(SpanEvent {
+        let span_event = SpanEvent {
             time: SystemTime::now(),
             name: fields
                 .message
                 .unwrap_or_else(|| event.metadata().name().to_string()),
             attributes,
-        });
+        };
+        match data {
+            Some(data) if into_registry => data.add_event(span_event),
+            _ => {
+                drop(extensions);
+                scope::with_current(|s| {
+                    if s.record_events {
+                        s.add_event(span_event);
+                    }
+                });
+            }
+        }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
@@ -223,7 +257,8 @@ where
                 .get::<SpanData>()
                 .map(|d| (d.trace_id, d.span_id))
         });
-        match current {
+        // Back in the request being polled, if any.
+        match current.or_else(scope::current_ids) {
             Some((trace_id, span_id)) => (self.hook.set)(trace_id, span_id),
             None => (self.hook.clear)(),
         }
@@ -258,7 +293,13 @@ pub fn span_ids(span: &tracing::Span) -> Option<(TraceId, SpanId)> {
 /// The trace id and span id of the span the caller runs in (for exemplars, profiles, or
 /// passing to systems `tracing` does not reach).
 pub fn current_span_ids() -> Option<(TraceId, SpanId)> {
-    span_ids(&tracing::Span::current())
+    let registry = span_ids(&tracing::Span::current());
+    match (registry, scope::current_ids()) {
+        // An application span inside the request.
+        (Some(span), Some(request)) if span.0 == request.0 => Some(span),
+        (_, Some(request)) => Some(request),
+        (span, None) => span,
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub(crate) mod data;
 pub(crate) mod export;
 pub(crate) mod layer;
 mod propagate;
+pub(crate) mod scope;
 
 pub use layer::{current_span_ids, span_ids};
 pub use propagate::{TracedRequest, inject, propagate};

@@ -71,7 +71,7 @@ pub fn propagate(builder: reqwest::RequestBuilder) -> TracedRequest {
 /// Adds the `traceparent` of the current span to `builder`, without a CLIENT span of its own:
 /// for calls whose sending [`propagate`] cannot wrap. Outside any traced span it adds nothing.
 pub fn inject(builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    match span_ids(&tracing::Span::current()) {
+    match super::layer::current_span_ids() {
         Some((trace_id, span_id)) => {
             let traceparent = SpanContext {
                 trace_id,
