@@ -44,6 +44,7 @@ mod functions;
 mod go_regex;
 mod gotime;
 mod hist;
+mod parallel;
 pub mod params;
 mod parse;
 mod range_fns;
@@ -71,7 +72,15 @@ pub struct EngineOptions {
     /// Step of subqueries without one (`foo[1h:]`): Prometheus uses the global evaluation
     /// interval, 1m by default.
     pub default_subquery_step_ms: i64,
+    /// Threads that read and compute the series of one big selection at once (decoding plus
+    /// the range function or the selector's step walk); 1 evaluates on the calling thread
+    /// only. Defaults to the available cores; capped at [`MAX_PARALLELISM`]. Answers do not
+    /// depend on it: results are consumed in series order.
+    pub parallelism: usize,
 }
+
+/// The most worker threads one selection uses, whatever [`EngineOptions::parallelism`] says.
+pub const MAX_PARALLELISM: usize = 64;
 
 impl Default for EngineOptions {
     fn default() -> Self {
@@ -80,11 +89,13 @@ impl Default for EngineOptions {
             max_samples: 50_000_000,
             timeout: Duration::from_secs(120),
             default_subquery_step_ms: 60_000,
+            parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
 
-/// The PromQL engine. Cheap to share; each query runs on the calling thread.
+/// The PromQL engine. Cheap to share; each query runs on the calling thread, which hands the
+/// per-series work of big selections to [`EngineOptions::parallelism`] scoped worker threads.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     opts: EngineOptions,
@@ -224,8 +235,8 @@ fn finish(value: Value, ctx: &Ctx, started: Instant) -> QueryResult {
         value,
         warnings: Vec::new(),
         stats: QueryStats {
-            total_samples: ctx.total_samples.get(),
-            peak_samples: ctx.peak_samples.get(),
+            total_samples: ctx.total_samples.load(std::sync::atomic::Ordering::Relaxed),
+            peak_samples: ctx.peak_samples.load(std::sync::atomic::Ordering::Relaxed),
             eval_seconds: started.elapsed().as_secs_f64(),
         },
     }
