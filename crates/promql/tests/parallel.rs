@@ -8,7 +8,7 @@ use promql::{Engine, EngineOptions, Error, QueryResult, Value};
 use std::time::Duration;
 use tsdb::mem::MemStorage;
 use tsdb::{
-    Appendable, Querier, Queryable, SampleReader, SelectHints, SeriesIter, SplitSelect,
+    Appendable, Querier, Queryable, SelectHints, SeriesIter, SeriesReader, SplitSelect,
     StorageError,
 };
 
@@ -18,11 +18,15 @@ struct Splitting(MemStorage);
 
 struct SplittingQuerier<'a>(Box<dyn Querier + 'a>);
 
-struct Materialized(Vec<Vec<Sample>>);
+struct Materialized(Vec<Labels>, Vec<Vec<Sample>>);
 
-impl SampleReader for Materialized {
+impl SeriesReader for Materialized {
+    fn labels(&self, i: usize) -> Option<Labels> {
+        self.0.get(i).cloned()
+    }
+
     fn samples(&self, i: usize) -> Result<Vec<Sample>, StorageError> {
-        self.0
+        self.1
             .get(i)
             .cloned()
             .ok_or_else(|| StorageError::Io(format!("no series {i}")))
@@ -62,8 +66,8 @@ impl Querier for SplittingQuerier<'_> {
             }
         }
         Some(SplitSelect {
-            labels,
-            reader: Box::new(Materialized(samples)),
+            len: labels.len(),
+            reader: Box::new(Materialized(labels, samples)),
         })
     }
 
