@@ -314,11 +314,12 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             }
             return Ok(());
         };
-        let n_series = split.len;
+        let mut labels = split.labels;
+        let n_series = labels.len();
         let reader = &split.reader;
-        // A worker's share: read, check what needs no running totals, build the labels, map.
-        // `None` for a series without samples here.
-        let work = |i: usize| -> Result<Option<(Labels, usize, T)>, Error> {
+        // A worker's share: read, check what needs no running totals, map. `None` for a series
+        // without samples here.
+        let work = |i: usize| -> Result<Option<(usize, T)>, Error> {
             ctx.check_timeout()?;
             let samples = reader.samples(i)?;
             if samples.is_empty() {
@@ -326,18 +327,17 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             }
             let n = samples.len();
             ctx.check_series_samples(n)?;
-            let labels = reader
-                .labels(i)
-                .ok_or_else(|| Error::Storage(format!("series {i} of {n_series} has no labels")))?;
-            Ok(Some((labels, n, map(samples)?)))
+            Ok(Some((n, map(samples)?)))
         };
-        let mut take = |_: usize, got: Option<(Labels, usize, T)>| -> Result<(), Error> {
-            let Some((labels, n, t)) = got else {
-                return Ok(());
-            };
+        let mut take = |i: usize, got: Option<(usize, T)>| -> Result<(), Error> {
+            let Some((n, t)) = got else { return Ok(()) };
             ctx.hold_samples(n)?;
             ctx.add_total_samples(n);
-            consume(labels, t)
+            let l = labels
+                .get_mut(i)
+                .map(std::mem::take)
+                .ok_or_else(|| Error::Execution(format!("series {i} is not in the selection")))?;
+            consume(l, t)
         };
         if ctx.workers > 1 && n_series >= PARALLEL_MIN_SERIES {
             crate::parallel::ordered_map(n_series, ctx.workers, work, take)

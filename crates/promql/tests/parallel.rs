@@ -8,7 +8,7 @@ use promql::{Engine, EngineOptions, Error, QueryResult, Value};
 use std::time::Duration;
 use tsdb::mem::MemStorage;
 use tsdb::{
-    Appendable, Querier, Queryable, SelectHints, SeriesIter, SeriesReader, SplitSelect,
+    Appendable, Querier, Queryable, SampleReader, SelectHints, SeriesIter, SplitSelect,
     StorageError,
 };
 
@@ -18,15 +18,11 @@ struct Splitting(MemStorage);
 
 struct SplittingQuerier<'a>(Box<dyn Querier + 'a>);
 
-struct Materialized(Vec<Labels>, Vec<Vec<Sample>>);
+struct Materialized(Vec<Vec<Sample>>);
 
-impl SeriesReader for Materialized {
-    fn labels(&self, i: usize) -> Option<Labels> {
-        self.0.get(i).cloned()
-    }
-
+impl SampleReader for Materialized {
     fn samples(&self, i: usize) -> Result<Vec<Sample>, StorageError> {
-        self.1
+        self.0
             .get(i)
             .cloned()
             .ok_or_else(|| StorageError::Io(format!("no series {i}")))
@@ -66,8 +62,8 @@ impl Querier for SplittingQuerier<'_> {
             }
         }
         Some(SplitSelect {
-            len: labels.len(),
-            reader: Box::new(Materialized(labels, samples)),
+            labels,
+            reader: Box::new(Materialized(samples)),
         })
     }
 

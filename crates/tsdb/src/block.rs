@@ -410,21 +410,6 @@ impl Block {
         self.entry(i).ok().map(|s| (s.mint, s.maxt))
     }
 
-    /// The label pairs of series `i` as the block's shared strings, sorted by name (empty if
-    /// its entry does not decode, as [`Block::labels`]).
-    pub(crate) fn label_pairs(&self, i: u32) -> Vec<(Arc<str>, Arc<str>)> {
-        let Ok(s) = self.entry(i) else {
-            return Vec::new();
-        };
-        let sym = |k: u32| {
-            self.symbols
-                .get(k as usize)
-                .cloned()
-                .unwrap_or_else(|| Arc::from(""))
-        };
-        s.labels.iter().map(|(n, v)| (sym(*n), sym(*v))).collect()
-    }
-
     /// The labels of series `i`.
     pub(crate) fn labels(&self, i: u32) -> Labels {
         let Ok(s) = self.entry(i) else {

@@ -149,23 +149,22 @@ pub struct Series {
 /// series' raw samples at a time.
 pub type SeriesIter<'a> = Box<dyn Iterator<Item = Result<Series, StorageError>> + 'a>;
 
-/// Reads the series of a [`SplitSelect`] by index, from any thread.
-pub trait SeriesReader: Send + Sync {
-    /// Labels of series `i`; `None` past the end.
-    fn labels(&self, i: usize) -> Option<Labels>;
+/// Reads the samples of the series of a [`SplitSelect`] by index, from any thread.
+pub trait SampleReader: Send + Sync {
     /// Samples of series `i` in the querier's range, ascending by `t`, without duplicates;
     /// empty when the series has none there (it is then not part of the select's answer).
     fn samples(&self, i: usize) -> Result<Vec<Sample>, StorageError>;
 }
 
-/// A select whose series are found up front and read on demand, so an engine can build
-/// their labels and decode their samples on several threads at once: series `0..len`, in
-/// ascending label order as [`Querier::select`] yields them, read through `reader`.
+/// A select whose series are known up front and whose samples are read on demand, so an
+/// engine can decode several series at once on worker threads: series `i` has labels
+/// `labels[i]` (ascending, as [`Querier::select`] yields them) and samples
+/// `reader.samples(i)`.
 pub struct SplitSelect<'a> {
-    /// Series matched; some may turn out to have no samples.
-    pub len: usize,
-    /// Reads a series' labels and samples by index.
-    pub reader: Box<dyn SeriesReader + 'a>,
+    /// The matching series' labels, ascending; some may turn out to have no samples.
+    pub labels: Vec<Labels>,
+    /// Reads series' samples by index into `labels`.
+    pub reader: Box<dyn SampleReader + 'a>,
 }
 
 /// A read view of a time range.

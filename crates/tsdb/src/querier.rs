@@ -6,77 +6,13 @@ use crate::block::Block;
 use crate::db::DbInner;
 use crate::head::MemSeries;
 use crate::interface::*;
-use model::{Label, Labels, Matcher, Sample};
+use model::{Labels, Matcher, Sample};
 use std::sync::Arc;
 
 /// Where one series' samples come from.
 enum Source {
     Head(Arc<MemSeries>),
     Block(usize, u32),
-}
-
-/// One source of a matching series, with the series' labels as shared strings: a head
-/// series holds its own, a block series' are looked up in the block's symbols. Sorting and
-/// comparing these allocates nothing, and [`Labels`] are built only when asked for (by a
-/// split select's readers, on their own threads).
-struct Found {
-    src: Source,
-    /// A block series' label pairs; empty for a head series.
-    block_pairs: Vec<(Arc<str>, Arc<str>)>,
-}
-
-impl Found {
-    fn pairs(&self) -> &[(Arc<str>, Arc<str>)] {
-        match &self.src {
-            Source::Head(s) => &s.labels,
-            Source::Block(..) => &self.block_pairs,
-        }
-    }
-
-    fn labels(&self) -> Labels {
-        Labels::from_sorted(
-            self.pairs()
-                .iter()
-                .map(|(n, v)| Label {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                })
-                .collect(),
-        )
-    }
-}
-
-/// The series matching a select, sorted by labels: series `i`'s sources (blocks in order,
-/// then the head) are `found[starts[i]..starts[i + 1]]`.
-struct Matched {
-    found: Vec<Found>,
-    starts: Vec<usize>,
-}
-
-impl Matched {
-    fn len(&self) -> usize {
-        self.starts.len().saturating_sub(1)
-    }
-
-    fn sources(&self, i: usize) -> Option<&[Found]> {
-        let (lo, hi) = (*self.starts.get(i)?, *self.starts.get(i + 1)?);
-        self.found.get(lo..hi)
-    }
-
-    /// Each series' labels and sources, in order.
-    fn iter(&self) -> impl Iterator<Item = (Labels, &[Found])> {
-        self.starts.windows(2).filter_map(|w| {
-            let sources = self.found.get(w[0]..w[1])?;
-            Some((sources.first()?.labels(), sources))
-        })
-    }
-}
-
-/// Compares label pairs as [`Labels`] compare: by name, then value, label by label.
-fn cmp_pairs(a: &[(Arc<str>, Arc<str>)], b: &[(Arc<str>, Arc<str>)]) -> std::cmp::Ordering {
-    a.iter()
-        .map(|(n, v)| (&**n, &**v))
-        .cmp(b.iter().map(|(n, v)| (&**n, &**v)))
 }
 
 pub(crate) struct DbQuerier {
@@ -106,17 +42,14 @@ impl DbQuerier {
 
     /// Series matching `matchers` with data overlapping the range, sorted by labels, each with
     /// its sources (blocks in order, then the head).
-    fn matching(&self, matchers: &[Matcher], skip_covered: bool) -> Matched {
-        let mut found: Vec<Found> = Vec::new();
+    fn matching(&self, matchers: &[Matcher], skip_covered: bool) -> Vec<(Labels, Vec<Source>)> {
+        let mut found: Vec<(Labels, Source)> = Vec::new();
         for (bi, b) in self.blocks.iter().enumerate() {
             if skip_covered && self.covers(b) {
                 continue;
             }
             for r in b.select(matchers, self.mint, self.maxt) {
-                found.push(Found {
-                    block_pairs: b.label_pairs(r),
-                    src: Source::Block(bi, r),
-                });
+                found.push((b.labels(r), Source::Block(bi, r)));
             }
         }
         let head = &self.db.head;
@@ -127,29 +60,26 @@ impl DbQuerier {
                 !d.is_empty() && d.mint() <= self.maxt && d.maxt() >= self.mint
             };
             if overlaps {
-                found.push(Found {
-                    src: Source::Head(s),
-                    block_pairs: Vec::new(),
-                });
+                found.push((s.labels(), Source::Head(s)));
             }
         }
         // One sort instead of a tree insert per series; stable, so a series' sources keep
         // their order (which decides the winner among equal timestamps).
-        found.sort_by(|a, b| cmp_pairs(a.pairs(), b.pairs()));
-        let mut starts = Vec::with_capacity(found.len() + 1);
-        for (i, f) in found.iter().enumerate() {
-            if i == 0 || cmp_pairs(found[i - 1].pairs(), f.pairs()).is_ne() {
-                starts.push(i);
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Labels, Vec<Source>)> = Vec::with_capacity(found.len());
+        for (labels, src) in found {
+            match out.last_mut() {
+                Some((l, sources)) if *l == labels => sources.push(src),
+                _ => out.push((labels, vec![src])),
             }
         }
-        starts.push(found.len());
-        Matched { found, starts }
+        out
     }
 
-    fn samples_of(&self, sources: &[Found]) -> Result<Vec<Sample>, StorageError> {
+    fn samples_of(&self, sources: &[Source]) -> Result<Vec<Sample>, StorageError> {
         let mut all: Vec<Sample> = Vec::new();
         for src in sources {
-            match &src.src {
+            match src {
                 Source::Block(bi, r) => {
                     let b = &self.blocks[*bi];
                     let got =
@@ -214,9 +144,8 @@ impl DbQuerier {
         skip_covered: bool,
     ) -> Result<Vec<Labels>, StorageError> {
         let mut out = Vec::new();
-        for (labels, sources) in self.matching(matchers, skip_covered).iter() {
-            if sources.iter().any(|s| self.inside(&s.src)) || !self.samples_of(sources)?.is_empty()
-            {
+        for (labels, sources) in self.matching(matchers, skip_covered) {
+            if sources.iter().any(|s| self.inside(s)) || !self.samples_of(&sources)?.is_empty() {
                 out.push(labels);
             }
         }
@@ -224,23 +153,19 @@ impl DbQuerier {
     }
 }
 
-/// The matched series of a split select, read by index (from any thread).
+/// The sources of a split select's series, read by index (from any thread).
 struct SplitReader<'a> {
     querier: &'a DbQuerier,
-    matched: Matched,
+    sources: Vec<Vec<Source>>,
 }
 
-impl SeriesReader for SplitReader<'_> {
-    fn labels(&self, i: usize) -> Option<Labels> {
-        Some(self.matched.sources(i)?.first()?.labels())
-    }
-
+impl SampleReader for SplitReader<'_> {
     fn samples(&self, i: usize) -> Result<Vec<Sample>, StorageError> {
-        match self.matched.sources(i) {
+        match self.sources.get(i) {
             Some(sources) => self.querier.samples_of(sources),
             None => Err(StorageError::Io(format!(
                 "series {i} is not part of this select ({} series)",
-                self.matched.len()
+                self.sources.len()
             ))),
         }
     }
@@ -249,14 +174,10 @@ impl SeriesReader for SplitReader<'_> {
 impl Querier for DbQuerier {
     fn select<'a>(&'a self, _hints: &SelectHints, matchers: &[Matcher]) -> SeriesIter<'a> {
         let matched = self.matching(matchers, false);
-        Box::new((0..matched.len()).filter_map(move |i| {
-            let sources = matched.sources(i)?;
-            match self.samples_of(sources) {
+        Box::new(matched.into_iter().filter_map(move |(labels, sources)| {
+            match self.samples_of(&sources) {
                 Ok(samples) if samples.is_empty() => None,
-                Ok(samples) => Some(Ok(Series {
-                    labels: sources.first()?.labels(),
-                    samples,
-                })),
+                Ok(samples) => Some(Ok(Series { labels, samples })),
                 Err(e) => Some(Err(e)),
             }
         }))
@@ -267,12 +188,12 @@ impl Querier for DbQuerier {
         _hints: &SelectHints,
         matchers: &[Matcher],
     ) -> Option<SplitSelect<'a>> {
-        let matched = self.matching(matchers, false);
+        let (labels, sources) = self.matching(matchers, false).into_iter().unzip();
         Some(SplitSelect {
-            len: matched.len(),
+            labels,
             reader: Box::new(SplitReader {
                 querier: self,
-                matched,
+                sources,
             }),
         })
     }

@@ -57,7 +57,7 @@ fn via_split(q: &dyn Queryable, mint: i64, maxt: i64, m: &[Matcher]) -> Vec<(Lab
     let split = querier
         .select_split(&SelectHints::default(), m)
         .expect("the Db splits selects");
-    let n = split.len;
+    let n = split.labels.len();
     let reader = &split.reader;
     let read = |parity: usize| -> Vec<(usize, Vec<Sample>)> {
         (0..n)
@@ -76,10 +76,9 @@ fn via_split(q: &dyn Queryable, mint: i64, maxt: i64, m: &[Matcher]) -> Vec<(Lab
         split.reader.samples(n).is_err(),
         "an index past the end is an error"
     );
-    assert!(split.reader.labels(n).is_none());
     all.into_iter()
         .filter(|(_, s)| !s.is_empty())
-        .map(|(i, s)| (split.reader.labels(i).unwrap(), s))
+        .map(|(i, s)| (split.labels[i].clone(), s))
         .collect()
 }
 
