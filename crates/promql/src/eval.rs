@@ -14,9 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tsdb::{Queryable, SelectHints};
 
-/// Selections with fewer series than this are read on the calling thread: starting workers
-/// costs more than they would save.
+/// Selections with fewer series than this are read on the calling thread: there is too little
+/// to share out.
 const PARALLEL_MIN_SERIES: usize = 64;
+/// The sample interval assumed when estimating a selection's samples before reading it (a
+/// common scrape interval); only the choice between serial and parallel reading depends on it.
+const NOMINAL_INTERVAL_MS: i64 = 15_000;
 
 thread_local! {
     /// Calls to [`Ctx::check_timeout`] on this thread; per thread so that workers checking the
@@ -40,6 +43,8 @@ pub(crate) struct Ctx<'q> {
     pub peak_samples: AtomicU64,
     /// Worker threads for the per-series work of a big selection; 1 reads serially.
     pub workers: usize,
+    /// Estimated samples below which a selection is read serially.
+    pub parallel_min_samples: usize,
 }
 
 impl<'q> Ctx<'q> {
@@ -60,6 +65,7 @@ impl<'q> Ctx<'q> {
             total_samples: AtomicU64::new(0),
             peak_samples: AtomicU64::new(0),
             workers: opts.parallelism.clamp(1, crate::MAX_PARALLELISM),
+            parallel_min_samples: opts.parallel_min_samples,
         }
     }
 
@@ -280,7 +286,8 @@ impl<'c, 'q> Evaluator<'c, 'q> {
     /// along the way. A consumer that does not keep the mapped value touches it while it is
     /// still in cache.
     ///
-    /// When the store can split the select and it has at least [`PARALLEL_MIN_SERIES`] series,
+    /// When the store can split the select, it has at least [`PARALLEL_MIN_SERIES`] series and
+    /// an estimated `EngineOptions::parallel_min_samples` samples or more,
     /// reading and mapping run on the query's worker threads (see `parallel`) while `consume`
     /// stays on this thread and sees the series in the same order with the same values, so
     /// answers and errors are those of the serial loop.
@@ -339,7 +346,15 @@ impl<'c, 'q> Evaluator<'c, 'q> {
                 .ok_or_else(|| Error::Execution(format!("series {i} is not in the selection")))?;
             consume(l, t)
         };
-        if ctx.workers > 1 && n_series >= PARALLEL_MIN_SERIES {
+        // Series × samples per series at a nominal interval (at least one chunk's worth read).
+        let per_series = usize::try_from(maxt.saturating_sub(mint) / NOMINAL_INTERVAL_MS)
+            .unwrap_or(usize::MAX)
+            .max(1);
+        let estimate = n_series.saturating_mul(per_series);
+        if ctx.workers > 1
+            && n_series >= PARALLEL_MIN_SERIES
+            && estimate >= ctx.parallel_min_samples
+        {
             crate::parallel::ordered_map(n_series, ctx.workers, work, take)
         } else {
             for i in 0..n_series {

@@ -77,6 +77,10 @@ pub struct EngineOptions {
     /// only. Defaults to the available cores; capped at [`MAX_PARALLELISM`]. Answers do not
     /// depend on it: results are consumed in series order.
     pub parallelism: usize,
+    /// Selections with fewer samples than this (estimated before reading, as series × range
+    /// at a 15 s interval) are read on the calling thread: for them, starting workers costs
+    /// about what it saves.
+    pub parallel_min_samples: usize,
 }
 
 /// The most worker threads one selection uses, whatever [`EngineOptions::parallelism`] says.
@@ -90,6 +94,7 @@ impl Default for EngineOptions {
             timeout: Duration::from_secs(120),
             default_subquery_step_ms: 60_000,
             parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            parallel_min_samples: 200_000,
         }
     }
 }

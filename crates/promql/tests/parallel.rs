@@ -194,6 +194,8 @@ fn bits(r: &Result<QueryResult, Error>) -> Result<(String, u64, u64), Error> {
 fn engines(max_samples: usize) -> (Engine, Engine) {
     let opts = |parallelism| EngineOptions {
         parallelism,
+        // Every selection of at least 64 series goes parallel, however short its range.
+        parallel_min_samples: 0,
         max_samples,
         ..EngineOptions::default()
     };
@@ -265,6 +267,7 @@ fn sample_limits_fail_the_same_way() {
 fn the_timeout_stops_parallel_workers() {
     let e = Engine::new(EngineOptions {
         parallelism: 4,
+        parallel_min_samples: 0,
         timeout: Duration::ZERO,
         ..EngineOptions::default()
     });
