@@ -20,6 +20,14 @@
 //! soon as it is computed (`aggr_by_series`), so a dashboard's `sum(rate(x[5m]))` never holds
 //! its argument's samples all at once and reads each one while it is still in cache.
 //!
+//! A big selection (a store that supports [`tsdb::Querier::select_split`], at least 64 series
+//! and an estimated [`EngineOptions::parallel_min_samples`]) is read on
+//! [`EngineOptions::parallelism`] worker threads: each worker decodes a series and applies the
+//! range function or the selector's step walk to it, and the calling thread consumes the
+//! results in the selection's order (`parallel`). Aggregations, duplicate checks, limits and
+//! errors therefore see exactly what a serial evaluation sees, and answers are bit-identical
+//! whatever the number of workers.
+//!
 //! Semantics are pinned against the real Prometheus 2.42 (Debian's `prometheus` package):
 //! `testdata/*.test` scripts hold expected values taken from `promtool test rules`
 //! (`scripts/check_against_promtool.py` checks or fills them), and `testdata/recorded_api.json`

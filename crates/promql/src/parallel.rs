@@ -7,8 +7,11 @@
 //! them in the same order, and the first error in series order is the one returned. Workers
 //! claim batches of consecutive series (consecutive series share a block's compressed group)
 //! and may run at most [`WINDOW_PER_WORKER`] batches per worker ahead of the consumer, which
-//! bounds the results held. The consumer stopping for any reason (an error, a limit, its own
-//! timeout) stops the workers at their next series.
+//! bounds the results held: they are not counted against the query's `max_samples` until
+//! consumed, but each series is checked against it on its own and at most
+//! `workers × WINDOW_PER_WORKER × MAX_BATCH` series' results wait at once. The consumer
+//! stopping for any reason (an error, a limit, its own timeout) stops the workers at their
+//! next series.
 
 use crate::Error;
 use std::collections::HashMap;
