@@ -348,7 +348,7 @@ impl<'c, 'q> Evaluator<'c, 'q> {
         };
         // Series × samples per series at a nominal interval (at least one chunk's worth read).
         let per_series = usize::try_from(maxt.saturating_sub(mint) / NOMINAL_INTERVAL_MS)
-            .unwrap_or(usize::MAX)
+            .unwrap_or(0)
             .max(1);
         let estimate = n_series.saturating_mul(per_series);
         if ctx.workers > 1
