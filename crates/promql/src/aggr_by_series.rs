@@ -20,6 +20,7 @@ use crate::series::{MeanAcc, Series, kahan_inc};
 use model::{Labels, Sample};
 use promql_syntax::{AggregateExpr, Expr};
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 /// The largest accumulator table (groups × steps) built; bigger queries take the step-wise walk.
 const MAX_CELLS: usize = 1 << 18;
@@ -99,8 +100,7 @@ pub(crate) fn aggregate_streamed(
     let Some(mut folder) = Folder::new(ev, op_name) else {
         return Ok(None);
     };
-    let mut ids: HashMap<Labels, usize> = HashMap::new();
-    let mut glabels: Vec<Labels> = Vec::new();
+    let mut groups = GroupIndex::new(a);
     let mut fits = true;
     // Grouping by the input's labels gives the output's groups unless `by` keeps the metric name
     // a range function drops (then the name-less labels are built).
@@ -108,15 +108,10 @@ pub(crate) fn aggregate_streamed(
     let mut fold = |labels: OutLabels<'_>, points: Vec<Sample>| {
         if fits {
             let g = if labels.drop_name && by_name {
-                group_labels(a, &labels.build())
+                groups.group_of(&labels.build())
             } else {
-                group_labels(a, labels.input)
+                groups.group_of(labels.input)
             };
-            let n = ids.len();
-            let g = *ids.entry(g).or_insert_with_key(|g| {
-                glabels.push(g.clone());
-                n
-            });
             fits = folder.add(g, &points);
         }
         Ok(())
@@ -139,7 +134,63 @@ pub(crate) fn aggregate_streamed(
     if !streamed || !fits {
         return Ok(None);
     }
-    folder.finish(&glabels).map(Some)
+    folder.finish(&groups.labels).map(Some)
+}
+
+/// Numbers the groups of an aggregation in order of first appearance, looking a series' group
+/// up by the hash of the labels it keeps: a series whose group exists (nearly all of them)
+/// costs a hash and a comparison, and no group label set is built for it.
+struct GroupIndex<'a> {
+    a: &'a AggregateExpr,
+    /// Group numbers by the hash of their labels.
+    by_hash: HashMap<u64, Vec<usize>>,
+    /// Each group's labels, by number.
+    labels: Vec<Labels>,
+}
+
+impl<'a> GroupIndex<'a> {
+    fn new(a: &'a AggregateExpr) -> Self {
+        GroupIndex {
+            a,
+            by_hash: HashMap::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// Whether a label named `name` is part of a series' group (as [`group_labels`] decides).
+    fn keeps(&self, name: &str) -> bool {
+        let listed = self.a.grouping.iter().any(|g| g == name);
+        if self.a.without {
+            !listed && name != model::METRIC_NAME
+        } else {
+            listed
+        }
+    }
+
+    /// The group number of a series with labels `l`.
+    fn group_of(&mut self, l: &Labels) -> usize {
+        let mut h = std::hash::DefaultHasher::new();
+        for x in l.iter().filter(|x| self.keeps(&x.name)) {
+            x.name.hash(&mut h);
+            x.value.hash(&mut h);
+        }
+        let hash = h.finish();
+        if let Some(found) = self.by_hash.get(&hash) {
+            for &g in found {
+                let same = l
+                    .iter()
+                    .filter(|x| self.keeps(&x.name))
+                    .eq(self.labels[g].iter());
+                if same {
+                    return g;
+                }
+            }
+        }
+        let g = self.labels.len();
+        self.labels.push(group_labels(self.a, l));
+        self.by_hash.entry(hash).or_default().push(g);
+        g
+    }
 }
 
 /// Folds series into the (group, step) table one at a time, so they can be dropped as soon as

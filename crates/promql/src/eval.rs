@@ -10,10 +10,26 @@ use crate::{Error, aggr, binop, functions};
 use model::{Labels, MatchOp, Matcher, Sample, is_stale_nan};
 use promql_syntax::{AtModifier, Expr, MatchOp as PMatchOp, VectorSelector};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tsdb::{Queryable, SelectHints};
 
-/// State shared by the evaluators of one query (the top level and its subqueries).
+/// Selections with fewer series than this are read on the calling thread: there is too little
+/// to share out.
+const PARALLEL_MIN_SERIES: usize = 64;
+/// The sample interval assumed when estimating a selection's samples before reading it (a
+/// common scrape interval); only the choice between serial and parallel reading depends on it.
+const NOMINAL_INTERVAL_MS: i64 = 15_000;
+
+thread_local! {
+    /// Calls to [`Ctx::check_timeout`] on this thread; per thread so that workers checking the
+    /// clock in their inner loops never write a cache line another core reads.
+    static TICKS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// State shared by the evaluators of one query (the top level and its subqueries). It is
+/// `Sync` so that worker threads can run the per-series part of an evaluation (see
+/// `parallel`); only the calling thread updates the sample counters, in series order.
 pub(crate) struct Ctx<'q> {
     pub queryable: &'q dyn Queryable,
     pub lookback_ms: i64,
@@ -23,9 +39,12 @@ pub(crate) struct Ctx<'q> {
     /// The query's own start and end, which `@ start()` and `@ end()` refer to.
     pub query_start: i64,
     pub query_end: i64,
-    pub total_samples: Cell<u64>,
-    pub peak_samples: Cell<u64>,
-    ticks: Cell<u32>,
+    pub total_samples: AtomicU64,
+    pub peak_samples: AtomicU64,
+    /// Worker threads for the per-series work of a big selection; 1 reads serially.
+    pub workers: usize,
+    /// Estimated samples below which a selection is read serially.
+    pub parallel_min_samples: usize,
 }
 
 impl<'q> Ctx<'q> {
@@ -43,16 +62,20 @@ impl<'q> Ctx<'q> {
             deadline: Instant::now() + opts.timeout,
             query_start,
             query_end,
-            total_samples: Cell::new(0),
-            peak_samples: Cell::new(0),
-            ticks: Cell::new(0),
+            total_samples: AtomicU64::new(0),
+            peak_samples: AtomicU64::new(0),
+            workers: opts.parallelism.clamp(1, crate::MAX_PARALLELISM),
+            parallel_min_samples: opts.parallel_min_samples,
         }
     }
 
     /// Fails once the deadline has passed; cheap enough to call in inner loops.
     pub fn check_timeout(&self) -> Result<(), Error> {
-        let t = self.ticks.get().wrapping_add(1);
-        self.ticks.set(t);
+        let t = TICKS.with(|c| {
+            let t = c.get().wrapping_add(1);
+            c.set(t);
+            t
+        });
         if t.is_multiple_of(256) && Instant::now() > self.deadline {
             return Err(Error::Timeout("expression evaluation".into()));
         }
@@ -64,10 +87,26 @@ impl<'q> Ctx<'q> {
         if n > self.max_samples {
             return Err(Error::TooManySamples("query execution".into()));
         }
-        if n as u64 > self.peak_samples.get() {
-            self.peak_samples.set(n as u64);
+        // Relaxed load and store: only the calling thread writes the counters.
+        if n as u64 > self.peak_samples.load(Ordering::Relaxed) {
+            self.peak_samples.store(n as u64, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// Fails for one series holding more than `max_samples` samples: the part of
+    /// [`Ctx::hold_samples`] a worker thread can check without the query's running totals.
+    pub fn check_series_samples(&self, n: usize) -> Result<(), Error> {
+        if n > self.max_samples {
+            return Err(Error::TooManySamples("query execution".into()));
+        }
+        Ok(())
+    }
+
+    /// Adds `n` to the samples the query has read.
+    fn add_total_samples(&self, n: usize) {
+        let total = self.total_samples.load(Ordering::Relaxed) + n as u64;
+        self.total_samples.store(total, Ordering::Relaxed);
     }
 }
 
@@ -237,19 +276,29 @@ impl<'c, 'q> Evaluator<'c, 'q> {
         }
     }
 
-    /// Hands the series of a selector whose samples lie in `[mint, maxt]` to `f` one at a time,
-    /// as the store decodes them, so a consumer that does not keep them touches each series'
-    /// samples while they are still in cache. Only one series' samples are held here at a time,
-    /// and that is what is accounted for; consumers account for what they keep (the points of a
-    /// vector selector, a range function's outputs and window), as Prometheus counts points and
-    /// not the raw samples read along the way.
-    fn fetch_each(
+    /// Reads the series of a selector whose samples lie in `[mint, maxt]`, maps each one's
+    /// samples with `map` and hands its labels and the result to `consume`, in the selector's
+    /// order (ascending labels). Series without samples are skipped.
+    ///
+    /// Only one series' samples are held per reader at a time, and that is what is accounted
+    /// for; consumers account for what they keep (the points of a vector selector, a range
+    /// function's outputs and window), as Prometheus counts points and not the raw samples read
+    /// along the way. A consumer that does not keep the mapped value touches it while it is
+    /// still in cache.
+    ///
+    /// When the store can split the select, it has at least [`PARALLEL_MIN_SERIES`] series and
+    /// an estimated `EngineOptions::parallel_min_samples` samples or more,
+    /// reading and mapping run on the query's worker threads (see `parallel`) while `consume`
+    /// stays on this thread and sees the series in the same order with the same values, so
+    /// answers and errors are those of the serial loop.
+    fn fetch_map<T: Send>(
         &self,
         vs: &VectorSelector,
         mint: i64,
         maxt: i64,
         range: i64,
-        mut f: impl FnMut(tsdb::Series) -> Result<(), Error>,
+        map: impl Fn(Vec<Sample>) -> Result<T, Error> + Sync,
+        mut consume: impl FnMut(Labels, T) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let matchers = selector_matchers(vs)?;
         let querier = self.ctx.queryable.querier(mint, maxt)?;
@@ -260,21 +309,59 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             range,
             func: None,
         };
-        let mut loaded = 0usize;
-        let mut result = Ok(());
-        for s in querier.select(&hints, &matchers) {
-            self.ctx.check_timeout()?;
-            let s = s?;
-            loaded += s.samples.len();
-            self.ctx.hold_samples(s.samples.len())?;
-            result = f(s);
-            if result.is_err() {
-                break;
+        let ctx = self.ctx;
+        let Some(split) = querier.select_split(&hints, &matchers) else {
+            for s in querier.select(&hints, &matchers) {
+                ctx.check_timeout()?;
+                let s = s?;
+                ctx.hold_samples(s.samples.len())?;
+                ctx.add_total_samples(s.samples.len());
+                let t = map(s.samples)?;
+                consume(s.labels, t)?;
             }
+            return Ok(());
+        };
+        let mut labels = split.labels;
+        let n_series = labels.len();
+        let reader = &split.reader;
+        // A worker's share: read, check what needs no running totals, map. `None` for a series
+        // without samples here.
+        let work = |i: usize| -> Result<Option<(usize, T)>, Error> {
+            ctx.check_timeout()?;
+            let samples = reader.samples(i)?;
+            if samples.is_empty() {
+                return Ok(None);
+            }
+            let n = samples.len();
+            ctx.check_series_samples(n)?;
+            Ok(Some((n, map(samples)?)))
+        };
+        let mut take = |i: usize, got: Option<(usize, T)>| -> Result<(), Error> {
+            let Some((n, t)) = got else { return Ok(()) };
+            ctx.hold_samples(n)?;
+            ctx.add_total_samples(n);
+            let l = labels
+                .get_mut(i)
+                .map(std::mem::take)
+                .ok_or_else(|| Error::Execution(format!("series {i} is not in the selection")))?;
+            consume(l, t)
+        };
+        // Series × samples per series at a nominal interval (at least one chunk's worth read).
+        let per_series = usize::try_from(maxt.saturating_sub(mint) / NOMINAL_INTERVAL_MS)
+            .unwrap_or(0)
+            .max(1);
+        let estimate = n_series.saturating_mul(per_series);
+        if ctx.workers > 1
+            && n_series >= PARALLEL_MIN_SERIES
+            && estimate >= ctx.parallel_min_samples
+        {
+            crate::parallel::ordered_map(n_series, ctx.workers, work, take)
+        } else {
+            for i in 0..n_series {
+                take(i, work(i)?)?;
+            }
+            Ok(())
         }
-        let total = self.ctx.total_samples.get() + loaded as u64;
-        self.ctx.total_samples.set(total);
-        result
     }
 
     /// The reference times (sample lookup times) of the first and last step.
@@ -317,14 +404,13 @@ impl<'c, 'q> Evaluator<'c, 'q> {
         let lookback = self.ctx.lookback_ms;
         let mut held = 0usize;
         // Each series is walked as it is decoded, while its samples are still in cache.
-        self.fetch_each(vs, lo.saturating_sub(lookback), hi, 0, |s| {
+        let walk = |samples: Vec<Sample>| -> Result<Vec<Sample>, Error> {
             // Sized once instead of regrowing: a sample fills at most the steps of one
             // lookback window, so this never reserves much more than the points made.
             let per_sample = usize::try_from(lookback / self.step.max(1))
                 .unwrap_or(usize::MAX)
                 .saturating_add(1);
-            let cap = s
-                .samples
+            let cap = samples
                 .len()
                 .saturating_mul(per_sample)
                 .min(self.num_steps());
@@ -332,13 +418,13 @@ impl<'c, 'q> Evaluator<'c, 'q> {
             let mut j = 0usize;
             for ts in self.steps() {
                 let r = at.unwrap_or(ts).saturating_sub(offset);
-                while j < s.samples.len() && s.samples[j].t <= r {
+                while j < samples.len() && samples[j].t <= r {
                     j += 1;
                 }
                 if j == 0 {
                     continue;
                 }
-                let p = s.samples[j - 1];
+                let p = samples[j - 1];
                 if p.t < r.saturating_sub(lookback) || is_stale_nan(p.v) {
                     continue;
                 }
@@ -349,13 +435,23 @@ impl<'c, 'q> Evaluator<'c, 'q> {
                 };
                 points.push(Sample { t: ts, v });
             }
-            if !points.is_empty() {
-                held += points.len();
-                self.ctx.hold_samples(held)?;
-                f(s.labels, points)?;
-            }
-            Ok(())
-        })
+            Ok(points)
+        };
+        self.fetch_map(
+            vs,
+            lo.saturating_sub(lookback),
+            hi,
+            0,
+            walk,
+            |labels, points| {
+                if !points.is_empty() {
+                    held += points.len();
+                    self.ctx.hold_samples(held)?;
+                    f(labels, points)?;
+                }
+                Ok(())
+            },
+        )
     }
 
     /// The input of a range function: a matrix selector or a subquery (in parentheses or not).
@@ -378,6 +474,23 @@ impl<'c, 'q> Evaluator<'c, 'q> {
         e: &Expr,
         mut f: impl FnMut(&RangeWindow, Series) -> Result<(), Error>,
     ) -> Result<RangeWindow, Error> {
+        self.for_each_range_mapped(
+            e,
+            |_, points| Ok(points),
+            |w, labels, points| f(w, Series { labels, points }),
+        )
+    }
+
+    /// [`Evaluator::for_each_range_series`] with a per-series computation: `map` turns each
+    /// series' samples (without stale markers) into a value, on the query's worker threads
+    /// when the argument is a big matrix selector, and `consume` gets each series' labels and
+    /// value on this thread in the argument's order.
+    pub fn for_each_range_mapped<T: Send>(
+        &self,
+        e: &Expr,
+        map: impl Fn(&RangeWindow, Vec<Sample>) -> Result<T, Error> + Sync,
+        mut consume: impl FnMut(&RangeWindow, Labels, T) -> Result<(), Error>,
+    ) -> Result<RangeWindow, Error> {
         match unwrap_parens(e) {
             Expr::Matrix(ms) => {
                 let vs = &ms.selector;
@@ -387,19 +500,20 @@ impl<'c, 'q> Evaluator<'c, 'q> {
                     at: self.resolve_at(&vs.at),
                 };
                 let (lo, hi) = self.ref_bounds(w.at, w.offset);
-                self.fetch_each(vs, lo.saturating_sub(w.range), hi, w.range, |mut s| {
-                    // Stale markers are rare: look before rewriting every sample.
-                    if s.samples.iter().any(|p| is_stale_nan(p.v)) {
-                        s.samples.retain(|p| !is_stale_nan(p.v));
-                    }
-                    f(
-                        &w,
-                        Series {
-                            labels: s.labels,
-                            points: s.samples,
-                        },
-                    )
-                })?;
+                self.fetch_map(
+                    vs,
+                    lo.saturating_sub(w.range),
+                    hi,
+                    w.range,
+                    |mut samples| {
+                        // Stale markers are rare: look before rewriting every sample.
+                        if samples.iter().any(|p| is_stale_nan(p.v)) {
+                            samples.retain(|p| !is_stale_nan(p.v));
+                        }
+                        map(&w, samples)
+                    },
+                    |labels, t| consume(&w, labels, t),
+                )?;
                 Ok(w)
             }
             Expr::Subquery(sq) => {
@@ -439,7 +553,8 @@ impl<'c, 'q> Evaluator<'c, 'q> {
                     }
                 };
                 for s in series {
-                    f(&w, s)?;
+                    let t = map(&w, s.points)?;
+                    consume(&w, s.labels, t)?;
                 }
                 Ok(w)
             }

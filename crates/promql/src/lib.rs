@@ -20,6 +20,14 @@
 //! soon as it is computed (`aggr_by_series`), so a dashboard's `sum(rate(x[5m]))` never holds
 //! its argument's samples all at once and reads each one while it is still in cache.
 //!
+//! A big selection (a store that supports [`tsdb::Querier::select_split`], at least 64 series
+//! and an estimated [`EngineOptions::parallel_min_samples`]) is read on
+//! [`EngineOptions::parallelism`] worker threads: each worker decodes a series and applies the
+//! range function or the selector's step walk to it, and the calling thread consumes the
+//! results in the selection's order (`parallel`). Aggregations, duplicate checks, limits and
+//! errors therefore see exactly what a serial evaluation sees, and answers are bit-identical
+//! whatever the number of workers.
+//!
 //! Semantics are pinned against the real Prometheus 2.42 (Debian's `prometheus` package):
 //! `testdata/*.test` scripts hold expected values taken from `promtool test rules`
 //! (`scripts/check_against_promtool.py` checks or fills them), and `testdata/recorded_api.json`
@@ -44,6 +52,7 @@ mod functions;
 mod go_regex;
 mod gotime;
 mod hist;
+mod parallel;
 pub mod params;
 mod parse;
 mod range_fns;
@@ -71,7 +80,19 @@ pub struct EngineOptions {
     /// Step of subqueries without one (`foo[1h:]`): Prometheus uses the global evaluation
     /// interval, 1m by default.
     pub default_subquery_step_ms: i64,
+    /// Threads that read and compute the series of one big selection at once (decoding plus
+    /// the range function or the selector's step walk); 1 evaluates on the calling thread
+    /// only. Defaults to the available cores; capped at [`MAX_PARALLELISM`]. Answers do not
+    /// depend on it: results are consumed in series order.
+    pub parallelism: usize,
+    /// Selections with fewer samples than this (estimated before reading, as series × range
+    /// at a 15 s interval) are read on the calling thread: for them, starting workers costs
+    /// about what it saves.
+    pub parallel_min_samples: usize,
 }
+
+/// The most worker threads one selection uses, whatever [`EngineOptions::parallelism`] says.
+pub const MAX_PARALLELISM: usize = 64;
 
 impl Default for EngineOptions {
     fn default() -> Self {
@@ -80,11 +101,14 @@ impl Default for EngineOptions {
             max_samples: 50_000_000,
             timeout: Duration::from_secs(120),
             default_subquery_step_ms: 60_000,
+            parallelism: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            parallel_min_samples: 200_000,
         }
     }
 }
 
-/// The PromQL engine. Cheap to share; each query runs on the calling thread.
+/// The PromQL engine. Cheap to share; each query runs on the calling thread, which hands the
+/// per-series work of big selections to [`EngineOptions::parallelism`] scoped worker threads.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     opts: EngineOptions,
@@ -224,8 +248,8 @@ fn finish(value: Value, ctx: &Ctx, started: Instant) -> QueryResult {
         value,
         warnings: Vec::new(),
         stats: QueryStats {
-            total_samples: ctx.total_samples.get(),
-            peak_samples: ctx.peak_samples.get(),
+            total_samples: ctx.total_samples.load(std::sync::atomic::Ordering::Relaxed),
+            peak_samples: ctx.peak_samples.load(std::sync::atomic::Ordering::Relaxed),
             eval_seconds: started.elapsed().as_secs_f64(),
         },
     }

@@ -136,85 +136,157 @@ pub(crate) fn for_each_range_output(
     let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut duplicate = false;
     let mut held = 0usize;
-    let is_counter_fn = matches!(name, "rate" | "increase");
-    let mut resets_upto: Vec<u32> = Vec::new();
-    ev.for_each_range_series(marg, |arg, s| {
-        let pts = &s.points;
-        if is_counter_fn {
-            counter_resets_upto(pts, &mut resets_upto);
-        }
-        let (mut lo, mut hi) = (0usize, 0usize);
-        // Sized once (regrowing copies): at most the steps whose window can reach a sample.
-        let cap = match (pts.first(), pts.last(), arg.at) {
-            (Some(f), Some(l), None) => {
-                let span = l.t.saturating_sub(f.t).saturating_add(arg.range);
-                usize::try_from(span / ev.step.max(1))
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1)
-                    .min(ev.num_steps())
+    ev.for_each_range_mapped(
+        marg,
+        |arg, pts| Ok(series_output(ev, name, arg, &pts, scalars)),
+        |_, labels, got| {
+            // The window check the serial loop makes at each step, with this series' largest
+            // window up to where it stopped: `held` does not change within a series.
+            if got.max_window > 0 {
+                ev.ctx.hold_samples(held + got.max_window)?;
             }
-            (Some(_), Some(_), Some(_)) => ev.num_steps(),
-            _ => 0,
-        };
-        let mut points = Vec::with_capacity(cap);
-        for (step, ts) in ev.steps().enumerate() {
-            ev.ctx.check_timeout()?;
-            let te = arg.window_end(ts);
-            let t0 = te.saturating_sub(arg.range);
-            if hi < lo {
-                hi = lo;
+            if let Some(e) = got.error {
+                return Err(e);
             }
-            while hi < pts.len() && pts[hi].t <= te {
-                hi += 1;
+            let points = got.points;
+            if !points.is_empty() {
+                held += points.len();
+                ev.ctx.hold_samples(held)?;
+                f(
+                    OutLabels {
+                        input: &labels,
+                        drop_name,
+                    },
+                    points,
+                )?;
+                let same = seen.entry(out_hash(&labels, drop_name)).or_default();
+                duplicate |= same.iter().any(|&j| out_eq(&out[j], &labels, drop_name));
+                same.push(out.len());
+                out.push(labels);
             }
-            while lo < hi && pts[lo].t < t0 {
-                lo += 1;
-            }
-            if lo >= hi {
-                continue;
-            }
-            let win = &pts[lo..hi];
-            ev.ctx.hold_samples(held + win.len())?;
-            let w = Window {
-                ts,
-                range_start: t0,
-                range_end: te,
-                range: arg.range,
-            };
-            let arg_at = |k: usize| scalars.get(k).map_or(f64::NAN, |v| v[step]);
-            let got = if is_counter_fn {
-                // Most windows hold no counter reset: then the reset loop can be skipped.
-                let has_reset = resets_upto[hi - 1] != resets_upto[lo];
-                extrapolated_rate_scan(win, &w, true, name == "rate", has_reset)
-            } else {
-                apply(name, win, &w, arg_at)?
-            };
-            if let Some(v) = got {
-                points.push(Sample { t: ts, v });
-            }
-        }
-        if !points.is_empty() {
-            held += points.len();
-            ev.ctx.hold_samples(held)?;
-            f(
-                OutLabels {
-                    input: &s.labels,
-                    drop_name,
-                },
-                points,
-            )?;
-            let same = seen.entry(out_hash(&s.labels, drop_name)).or_default();
-            duplicate |= same.iter().any(|&j| out_eq(&out[j], &s.labels, drop_name));
-            same.push(out.len());
-            out.push(s.labels);
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     // Prometheus refuses two output series with one labelset here, even at different steps.
     if duplicate {
         return Err(Error::Execution(DUPLICATE_LABELSET.into()));
     }
     Ok((out, drop_name))
+}
+
+/// A range function's output for one series, computed without the query's running totals so
+/// that it can run on a worker thread.
+struct SeriesOutput {
+    points: Vec<Sample>,
+    /// The most samples in one window, up to where the computation stopped.
+    max_window: usize,
+    /// Why the computation stopped early (a bad argument, the timeout).
+    error: Option<Error>,
+}
+
+thread_local! {
+    /// [`counter_resets_upto`]'s table, reused across the series a thread computes.
+    static RESETS_UPTO: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Slides the windows of `arg` over one series' samples `pts` and applies range function
+/// `name` at each step with samples in its window.
+fn series_output(
+    ev: &Evaluator,
+    name: &str,
+    arg: &crate::eval::RangeWindow,
+    pts: &[Sample],
+    scalars: &[Vec<f64>],
+) -> SeriesOutput {
+    let is_counter_fn = matches!(name, "rate" | "increase");
+    RESETS_UPTO.with(|cell| {
+        // Not re-entered: nothing below evaluates another range function.
+        let mut resets_upto = cell.take();
+        if is_counter_fn {
+            counter_resets_upto(pts, &mut resets_upto);
+        }
+        let got = slide_windows(ev, name, arg, pts, scalars, is_counter_fn, &resets_upto);
+        cell.replace(resets_upto);
+        got
+    })
+}
+
+fn slide_windows(
+    ev: &Evaluator,
+    name: &str,
+    arg: &crate::eval::RangeWindow,
+    pts: &[Sample],
+    scalars: &[Vec<f64>],
+    is_counter_fn: bool,
+    resets_upto: &[u32],
+) -> SeriesOutput {
+    let (mut lo, mut hi) = (0usize, 0usize);
+    // Sized once (regrowing copies): at most the steps whose window can reach a sample.
+    let cap = match (pts.first(), pts.last(), arg.at) {
+        (Some(f), Some(l), None) => {
+            let span = l.t.saturating_sub(f.t).saturating_add(arg.range);
+            usize::try_from(span / ev.step.max(1))
+                .unwrap_or(usize::MAX)
+                .saturating_add(1)
+                .min(ev.num_steps())
+        }
+        (Some(_), Some(_), Some(_)) => ev.num_steps(),
+        _ => 0,
+    };
+    let mut out = SeriesOutput {
+        points: Vec::with_capacity(cap),
+        max_window: 0,
+        error: None,
+    };
+    for (step, ts) in ev.steps().enumerate() {
+        // Every 16 steps: most steps cost a few nanoseconds, the check a thread-local update.
+        if step % 16 == 0
+            && let Err(e) = ev.ctx.check_timeout()
+        {
+            out.error = Some(e);
+            break;
+        }
+        let te = arg.window_end(ts);
+        let t0 = te.saturating_sub(arg.range);
+        if hi < lo {
+            hi = lo;
+        }
+        while hi < pts.len() && pts[hi].t <= te {
+            hi += 1;
+        }
+        while lo < hi && pts[lo].t < t0 {
+            lo += 1;
+        }
+        if lo >= hi {
+            continue;
+        }
+        let win = &pts[lo..hi];
+        out.max_window = out.max_window.max(win.len());
+        let w = Window {
+            ts,
+            range_start: t0,
+            range_end: te,
+            range: arg.range,
+        };
+        let arg_at = |k: usize| scalars.get(k).map_or(f64::NAN, |v| v[step]);
+        let got = if is_counter_fn {
+            // Most windows hold no counter reset: then the reset loop can be skipped.
+            let has_reset = resets_upto[hi - 1] != resets_upto[lo];
+            extrapolated_rate_scan(win, &w, true, name == "rate", has_reset)
+        } else {
+            match apply(name, win, &w, arg_at) {
+                Ok(v) => v,
+                Err(e) => {
+                    out.error = Some(e);
+                    break;
+                }
+            }
+        };
+        if let Some(v) = got {
+            out.points.push(Sample { t: ts, v });
+        }
+    }
+    out
 }
 
 /// `out[i]` = how many samples in `pts[1..=i]` are below their predecessor (counter resets), so

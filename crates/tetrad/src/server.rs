@@ -58,6 +58,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         timeout: settings.query_timeout,
         // As Prometheus: subqueries without a step use the global evaluation interval.
         default_subquery_step_ms: settings.global.evaluation_interval.get().as_millis() as i64,
+        // Worker threads per query: the engine's default, the available cores.
+        ..promql::EngineOptions::default()
     });
     let registry = Arc::new(api::self_metrics::Registry::new());
     register_process_metrics(&registry);

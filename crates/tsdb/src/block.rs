@@ -8,7 +8,8 @@
 //! (symbols, groups, series with label references and positions) is compressed as a whole. On
 //! open the index body is decompressed into memory (series entries stay encoded, tens of bytes
 //! each, parsed when used) and the postings are rebuilt, so selecting series needs no
-//! I/O; reading samples decompresses one group (the last one read is cached).
+//! I/O; reading samples decompresses one group (the last [`GROUP_CACHE_ENTRIES`] read are
+//! cached, so readers on several threads walking different stretches of series each keep theirs).
 
 use crate::chunkenc::dense::MAX_DENSE_SAMPLES;
 use crate::chunkenc::{decode_dense, encode_dense};
@@ -29,6 +30,10 @@ use storage::{StorageIoError, fsync_dir};
 pub const BLOCK_FORMAT_VERSION: u32 = 1;
 /// Uncompressed size at which a group of series is closed and compressed.
 pub const GROUP_TARGET_BYTES: usize = 128 << 10;
+/// Decompressed groups kept per open block: a query's reader threads each walk their own
+/// stretch of series (consecutive series share a group), and one entry per thread would be
+/// evicted by the others; a few each bounds the cache at about a megabyte per block.
+const GROUP_CACHE_ENTRIES: usize = 8;
 const CHUNKS_MAGIC: &[u8; 4] = b"TTCH";
 const INDEX_MAGIC: &[u8; 4] = b"TTIX";
 const ZSTD_LEVEL: i32 = 5;
@@ -91,7 +96,8 @@ pub(crate) struct Block {
     groups: Vec<GroupRef>,
     chunks: File,
     size_bytes: u64,
-    cache: Mutex<Option<(u32, Arc<Vec<u8>>)>>,
+    /// Recently decompressed groups, most recent last.
+    cache: Mutex<Vec<(u32, Arc<Vec<u8>>)>>,
     symbols: Vec<Arc<str>>,
 }
 
@@ -354,7 +360,7 @@ impl Block {
             groups,
             chunks,
             size_bytes,
-            cache: Mutex::new(None),
+            cache: Mutex::new(Vec::with_capacity(GROUP_CACHE_ENTRIES)),
             symbols,
         })
     }
@@ -451,8 +457,12 @@ impl Block {
     }
 
     fn group(&self, g: u32) -> Result<Arc<Vec<u8>>, DbError> {
-        if let Some((cached, data)) = &*self.cache.lock()
-            && *cached == g
+        if let Some((_, data)) = self
+            .cache
+            .lock()
+            .iter()
+            .rev()
+            .find(|(cached, _)| *cached == g)
         {
             return Ok(data.clone());
         }
@@ -471,7 +481,11 @@ impl Block {
         let raw = zstd::bulk::decompress(&c, (gr.rawlen as usize).min(MAX_DECOMPRESSED))
             .map_err(|e| corrupt(&path, format!("group {g}: {e}")))?;
         let raw = Arc::new(raw);
-        *self.cache.lock() = Some((g, raw.clone()));
+        let mut cache = self.cache.lock();
+        if cache.len() >= GROUP_CACHE_ENTRIES {
+            cache.remove(0);
+        }
+        cache.push((g, raw.clone()));
         Ok(raw)
     }
 

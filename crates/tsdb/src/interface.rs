@@ -149,11 +149,39 @@ pub struct Series {
 /// series' raw samples at a time.
 pub type SeriesIter<'a> = Box<dyn Iterator<Item = Result<Series, StorageError>> + 'a>;
 
+/// Reads the samples of the series of a [`SplitSelect`] by index, from any thread.
+pub trait SampleReader: Send + Sync {
+    /// Samples of series `i` in the querier's range, ascending by `t`, without duplicates;
+    /// empty when the series has none there (it is then not part of the select's answer).
+    fn samples(&self, i: usize) -> Result<Vec<Sample>, StorageError>;
+}
+
+/// A select whose series are known up front and whose samples are read on demand, so an
+/// engine can decode several series at once on worker threads: series `i` has labels
+/// `labels[i]` (ascending, as [`Querier::select`] yields them) and samples
+/// `reader.samples(i)`.
+pub struct SplitSelect<'a> {
+    /// The matching series' labels, ascending; some may turn out to have no samples.
+    pub labels: Vec<Labels>,
+    /// Reads series' samples by index into `labels`.
+    pub reader: Box<dyn SampleReader + 'a>,
+}
+
 /// A read view of a time range.
 pub trait Querier: Send + Sync {
     /// Series whose labels satisfy every matcher, sorted by labels. At least one matcher must
     /// not match the empty string (as in Prometheus); callers validate that.
     fn select<'a>(&'a self, hints: &SelectHints, matchers: &[Matcher]) -> SeriesIter<'a>;
+    /// [`Querier::select`] as a [`SplitSelect`], for stores that can read series in parallel;
+    /// `None` (the default) when the store cannot, and the caller then uses `select`. The
+    /// series with samples, in order, are exactly those `select` yields.
+    fn select_split<'a>(
+        &'a self,
+        _hints: &SelectHints,
+        _matchers: &[Matcher],
+    ) -> Option<SplitSelect<'a>> {
+        None
+    }
     /// Label names of series that satisfy the matchers (all series when empty), sorted.
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError>;
     /// Values of `name` among series that satisfy the matchers, sorted.

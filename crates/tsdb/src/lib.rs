@@ -72,7 +72,7 @@ pub use db::{DEFAULT_BLOCK_RANGE_MS, Db, DbError, DbOptions, DbStats};
 pub use exemplars::EXEMPLAR_MAX_LABEL_RUNES;
 pub use interface::{
     AppendError, Appendable, Appender, HeadStatus, HeadStatusReadable, Querier, Queryable,
-    SelectHints, Series, SeriesIter, Snapshottable, StorageError,
+    SampleReader, SelectHints, Series, SeriesIter, Snapshottable, SplitSelect, StorageError,
 };
 pub use metadata::MAX_METADATA_PER_FAMILY;
 pub use storage::FsyncPolicy;

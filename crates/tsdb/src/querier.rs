@@ -153,6 +153,24 @@ impl DbQuerier {
     }
 }
 
+/// The sources of a split select's series, read by index (from any thread).
+struct SplitReader<'a> {
+    querier: &'a DbQuerier,
+    sources: Vec<Vec<Source>>,
+}
+
+impl SampleReader for SplitReader<'_> {
+    fn samples(&self, i: usize) -> Result<Vec<Sample>, StorageError> {
+        match self.sources.get(i) {
+            Some(sources) => self.querier.samples_of(sources),
+            None => Err(StorageError::Io(format!(
+                "series {i} is not part of this select ({} series)",
+                self.sources.len()
+            ))),
+        }
+    }
+}
+
 impl Querier for DbQuerier {
     fn select<'a>(&'a self, _hints: &SelectHints, matchers: &[Matcher]) -> SeriesIter<'a> {
         let matched = self.matching(matchers, false);
@@ -163,6 +181,21 @@ impl Querier for DbQuerier {
                 Err(e) => Some(Err(e)),
             }
         }))
+    }
+
+    fn select_split<'a>(
+        &'a self,
+        _hints: &SelectHints,
+        matchers: &[Matcher],
+    ) -> Option<SplitSelect<'a>> {
+        let (labels, sources) = self.matching(matchers, false).into_iter().unzip();
+        Some(SplitSelect {
+            labels,
+            reader: Box::new(SplitReader {
+                querier: self,
+                sources,
+            }),
+        })
     }
 
     fn label_names(&self, matchers: &[Matcher]) -> Result<Vec<String>, StorageError> {
