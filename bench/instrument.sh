@@ -146,7 +146,12 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# median "v1 v2 ...": the median of space-separated numbers.
+median() {
+  local values
+  read -ra values <<<"$1"
+  printf '%s\n' "${values[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
+}
 header() {
   printf '%-16s %12s %12s %9s | %11s %11s %10s %9s\n' "$1" "plain req/s" "instr req/s" overhead \
     "plain µs" "instr µs" "+µs/req" "CPU +%"

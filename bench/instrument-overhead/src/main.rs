@@ -201,3 +201,48 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn status_of(router: Router, path: &str) -> StatusCode {
+        let request = Request::builder()
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .expect("a valid request");
+        router
+            .oneshot(request)
+            .await
+            .expect("the router is infallible")
+            .status()
+    }
+
+    async fn raise() -> &'static str {
+        instrument::Exception::new("Test", "panicking on purpose").raise()
+    }
+
+    #[tokio::test]
+    async fn the_bare_catcher_turns_a_panic_into_a_500_and_passes_answers_through() {
+        let router = Router::new()
+            .route("/panic", get(raise))
+            .route("/", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(catch_panics));
+        assert_eq!(
+            status_of(router.clone(), "/panic").await,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(status_of(router.clone(), "/").await, StatusCode::OK);
+        assert_eq!(status_of(router, "/nowhere").await, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn every_demo_mode_builds_and_unknown_modes_are_named() {
+        for mode in ["demo-plain", "demo-plain-catch", "plain"] {
+            assert!(app(mode, "http://127.0.0.1:9").is_ok(), "{mode}");
+        }
+        let err = app("demo-bogus", "http://127.0.0.1:9").err();
+        assert!(err.is_some_and(|e| e.contains("demo-bogus")));
+    }
+}
