@@ -7,7 +7,7 @@
 -- it sleeps 0.5-2 s without using CPU, so with it in the mix wrk's throughput would be set by
 -- how many of its connections are asleep, not by the server's work per request.
 --
--- Usage: wrk -t1 -c32 -d5s -s bench/instrument-mix.lua http://127.0.0.1:PORT
+-- Usage: wrk -t1 -c256 -d5s -s bench/instrument-mix.lua http://127.0.0.1:PORT
 
 local routes = {
   { path = "/", weight = 10 },
