@@ -80,21 +80,6 @@ async fn catch_panics(request: Request, next: Next) -> Response {
     })
 }
 
-/// Leaves `instrument::Exception` panics (the demo's `/panic`) to the layers, as `tetrad demo`
-/// does; other panics get the default report.
-fn quiet_exception_panics() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info
-            .payload()
-            .downcast_ref::<instrument::Exception>()
-            .is_none()
-        {
-            default_hook(info);
-        }
-    }));
-}
-
 /// The router of a mode, and the telemetry to flush on shutdown when the mode has one.
 fn app(mode: &str, inventory_url: &str) -> Result<(Router, Option<instrument::Telemetry>), String> {
     let telemetry = |service: &str| {
@@ -164,7 +149,7 @@ fn main() {
         std::process::exit(2);
     };
     if mode.starts_with("demo-") {
-        quiet_exception_panics();
+        instrument::quiet_exception_panics();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

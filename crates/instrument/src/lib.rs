@@ -127,7 +127,7 @@ mod warn_limit;
 
 pub use config::Config;
 pub use error::{InitError, MetricsError};
-pub use http::{Exception, ExceptionType, RequestId};
+pub use http::{Exception, ExceptionType, RequestId, quiet_exception_panics};
 pub use ids::{SpanId, TraceId};
 pub use telemetry::{Telemetry, ensure_crypto_provider};
 pub use trace::{TracedRequest, current_span_ids, inject, propagate};

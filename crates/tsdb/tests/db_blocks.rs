@@ -2,20 +2,11 @@
 
 mod common;
 
-use common::{dump, series};
+use common::{backfill_opts, dump, series};
 use std::fs;
 use tsdb::{AppendError, Appendable, Db, DbOptions};
 
 const H: i64 = 3600 * 1000;
-
-fn opts() -> DbOptions {
-    DbOptions {
-        retention_ms: 0,
-        // Timestamps start at 0; keep "now" from refusing nothing we write.
-        max_future_ms: i64::MAX / 2,
-        ..DbOptions::default()
-    }
-}
 
 /// Appends 10 series at a 60 s interval over `[from, to)`, one commit per scrape.
 fn scrape(db: &Db, from: i64, to: i64) {
@@ -43,7 +34,7 @@ fn wal_files(db: &Db) -> Vec<String> {
 #[test]
 fn head_cut_checkpoint_merge_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     scrape(&db, 0, 3 * H + 60_001);
     let before = dump(&db, i64::MIN, i64::MAX);
     assert_eq!(before[0].1.len(), 182);
@@ -67,7 +58,7 @@ fn head_cut_checkpoint_merge_and_reopen() {
 
     // Reopen: blocks + checkpoint + remaining segments give the same data.
     drop(db);
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     assert_eq!(dump(&db, i64::MIN, i64::MAX), before);
     assert_eq!(dump(&db, H, 2 * H), {
         let q: Vec<_> = before
@@ -98,7 +89,7 @@ fn head_cut_checkpoint_merge_and_reopen() {
     assert!(names.iter().any(|n| n.ends_with("-l2")), "{names:?}");
     assert_eq!(dump(&db, i64::MIN, i64::MAX), all);
     drop(db);
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     assert_eq!(dump(&db, i64::MIN, i64::MAX), all);
     assert!(db.stats().block_bytes > 0);
 }
@@ -106,7 +97,7 @@ fn head_cut_checkpoint_merge_and_reopen() {
 #[test]
 fn closed_head_chunks_live_in_files_rebuilt_at_open() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     // 150 samples a series: one closed chunk of 120 and an open one.
     scrape(&db, 0, 150 * 60_000);
     let before = dump(&db, i64::MIN, i64::MAX);
@@ -119,7 +110,7 @@ fn closed_head_chunks_live_in_files_rebuilt_at_open() {
     // A stale file of an earlier process goes at open; replay writes the chunks again.
     fs::write(chunks.join("99999999"), b"stale").unwrap();
     drop(db);
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     assert!(!chunks.join("99999999").exists());
     assert_eq!(dump(&db, i64::MIN, i64::MAX), before);
     assert_eq!(db.stats().head_chunk_file_bytes, st.head_chunk_file_bytes);
@@ -132,7 +123,7 @@ fn retention_by_time_and_size_deletes_old_blocks() {
         dir.path(),
         DbOptions {
             retention_ms: 5 * H,
-            ..opts()
+            ..backfill_opts()
         },
     )
     .unwrap();
@@ -148,7 +139,7 @@ fn retention_by_time_and_size_deletes_old_blocks() {
         dir.path(),
         DbOptions {
             retention_bytes: 1,
-            ..opts()
+            ..backfill_opts()
         },
     )
     .unwrap();
@@ -162,7 +153,7 @@ fn retention_by_time_and_size_deletes_old_blocks() {
 fn leftovers_are_cleaned_and_damaged_blocks_skipped_at_open() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = Db::open(dir.path(), opts()).unwrap();
+        let db = Db::open(dir.path(), backfill_opts()).unwrap();
         scrape(&db, 0, 8 * H);
         db.maintain().unwrap();
         assert!(db.stats().blocks >= 2);
@@ -179,7 +170,7 @@ fn leftovers_are_cleaned_and_damaged_blocks_skipped_at_open() {
         .collect();
     names.sort();
     fs::write(names[0].join("index"), b"garbage").unwrap();
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     assert_eq!(db.stats().blocks, names.len() - 1);
     assert!(!blocks.join("b-1-2-l1.tmp").exists());
     assert!(!blocks.join("b-3-4-l1.deleting").exists());
@@ -203,7 +194,7 @@ fn exemplars_and_metadata_survive_checkpoints() {
         t: 3 * H,
     };
     {
-        let db = Db::open(dir.path(), opts()).unwrap();
+        let db = Db::open(dir.path(), backfill_opts()).unwrap();
         let mut app = db.appender();
         app.update_metadata("m", &m).unwrap();
         app.commit().unwrap();
@@ -220,7 +211,7 @@ fn exemplars_and_metadata_survive_checkpoints() {
             wal_files(&db)
         );
     }
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     assert_eq!(db.metadata(None, None), vec![("m".to_string(), vec![m])]);
     let got = db
         .exemplars(0, i64::MAX, &[vec![Matcher::equal("i", "0")]])

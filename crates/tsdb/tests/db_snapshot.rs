@@ -2,19 +2,11 @@
 
 mod common;
 
-use common::{dump, series};
+use common::{backfill_opts, dump, series};
 use std::fs;
-use tsdb::{Appendable, Db, DbOptions, Snapshottable};
+use tsdb::{Appendable, Db, Snapshottable};
 
 const H: i64 = 3600 * 1000;
-
-fn opts() -> DbOptions {
-    DbOptions {
-        retention_ms: 0,
-        max_future_ms: i64::MAX / 2,
-        ..DbOptions::default()
-    }
-}
 
 /// Appends 10 series at a 60 s interval over `[from, to)`, one commit per scrape.
 fn scrape(db: &Db, from: i64, to: i64) {
@@ -33,7 +25,7 @@ fn scrape(db: &Db, from: i64, to: i64) {
 #[test]
 fn snapshot_with_head_holds_blocks_and_head() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("db"), opts()).unwrap();
+    let db = Db::open(&dir.path().join("db"), backfill_opts()).unwrap();
     scrape(&db, 0, 3 * H + 60_001);
     db.maintain().unwrap();
     assert_eq!(db.stats().blocks, 1);
@@ -54,7 +46,7 @@ fn snapshot_with_head_holds_blocks_and_head() {
     use std::os::unix::fs::MetadataExt;
     assert!(fs::metadata(&linked).unwrap().nlink() >= 2);
 
-    let copy = Db::open(&snap, opts()).unwrap();
+    let copy = Db::open(&snap, backfill_opts()).unwrap();
     assert_eq!(dump(&copy, i64::MIN, i64::MAX), before);
     let st = copy.stats();
     assert_eq!(
@@ -75,13 +67,13 @@ fn snapshot_with_head_holds_blocks_and_head() {
 #[test]
 fn snapshot_without_head_holds_only_blocks() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&dir.path().join("db"), opts()).unwrap();
+    let db = Db::open(&dir.path().join("db"), backfill_opts()).unwrap();
     scrape(&db, 0, 3 * H + 60_001);
     db.maintain().unwrap();
     let in_blocks = dump(&db, i64::MIN, 2 * H - 1);
     let snap = dir.path().join("snap");
     db.snapshot(&snap, false).unwrap();
-    let copy = Db::open(&snap, opts()).unwrap();
+    let copy = Db::open(&snap, backfill_opts()).unwrap();
     assert_eq!(dump(&copy, i64::MIN, i64::MAX), in_blocks);
     assert_eq!(copy.stats().block_samples, 10 * 120);
 }
@@ -89,7 +81,7 @@ fn snapshot_without_head_holds_only_blocks() {
 #[test]
 fn snapshot_api_names_the_dir_under_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     scrape(&db, 0, H);
     let before = dump(&db, i64::MIN, i64::MAX);
     let name = Snapshottable::snapshot(&db, true).unwrap();
@@ -99,18 +91,22 @@ fn snapshot_api_names_the_dir_under_the_store() {
     assert_eq!(salt.len(), 16, "{name}");
     let snap = dir.path().join("snapshots").join(&name);
     // All data is in the head, which was skipped: an empty but openable store.
-    let copy = Db::open(&snap, opts()).unwrap();
+    let copy = Db::open(&snap, backfill_opts()).unwrap();
     assert!(dump(&copy, i64::MIN, i64::MAX).is_empty());
     drop(copy);
     let with_head = Snapshottable::snapshot(&db, false).unwrap();
-    let copy = Db::open(&dir.path().join("snapshots").join(with_head), opts()).unwrap();
+    let copy = Db::open(
+        &dir.path().join("snapshots").join(with_head),
+        backfill_opts(),
+    )
+    .unwrap();
     assert_eq!(dump(&copy, i64::MIN, i64::MAX), before);
 }
 
 #[test]
 fn snapshot_during_appends_holds_what_was_committed_before() {
     let dir = tempfile::tempdir().unwrap();
-    let db = std::sync::Arc::new(Db::open(&dir.path().join("db"), opts()).unwrap());
+    let db = std::sync::Arc::new(Db::open(&dir.path().join("db"), backfill_opts()).unwrap());
     scrape(&db, 0, H);
     let before = dump(&*db, i64::MIN, i64::MAX);
     let writer = {
@@ -120,7 +116,7 @@ fn snapshot_during_appends_holds_what_was_committed_before() {
     let snap = dir.path().join("snap");
     db.snapshot(&snap, true).unwrap();
     writer.join().unwrap();
-    let copy = Db::open(&snap, opts()).unwrap();
+    let copy = Db::open(&snap, backfill_opts()).unwrap();
     let got = dump(&copy, i64::MIN, H - 1);
     assert_eq!(got, before);
 }

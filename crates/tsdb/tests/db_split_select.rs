@@ -3,19 +3,11 @@
 
 mod common;
 
-use common::series;
+use common::{backfill_opts, series};
 use model::{Labels, MatchOp, Matcher, Sample};
-use tsdb::{Appendable, Db, DbOptions, Queryable, SelectHints};
+use tsdb::{Appendable, Db, Queryable, SelectHints};
 
 const H: i64 = 3600 * 1000;
-
-fn opts() -> DbOptions {
-    DbOptions {
-        retention_ms: 0,
-        max_future_ms: i64::MAX / 2,
-        ..DbOptions::default()
-    }
-}
 
 /// 300 series at 30 s over `[from, to)`; series `i` starts at `i * 40 s` so some series have
 /// no samples near the start of a range.
@@ -85,7 +77,7 @@ fn via_split(q: &dyn Queryable, mint: i64, maxt: i64, m: &[Matcher]) -> Vec<(Lab
 #[test]
 fn split_select_reads_what_select_reads() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), opts()).unwrap();
+    let db = Db::open(dir.path(), backfill_opts()).unwrap();
     fill(&db, 0, 3 * H + 60_000);
     // Cut a block: the ranges below read blocks, the head, or both.
     db.maintain().unwrap();

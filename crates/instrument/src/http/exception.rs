@@ -35,6 +35,19 @@ impl std::fmt::Display for Exception {
     }
 }
 
+/// Installs a panic hook that stays quiet for [`Exception`] payloads and reports every other
+/// panic with the hook it replaces. An `Exception` is raised on purpose, and the layers already
+/// log it as one logfmt error line with the request's trace; the default hook would add a
+/// multi-line message (and a backtrace under `RUST_BACKTRACE`) to the log for each.
+pub fn quiet_exception_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<Exception>().is_none() {
+            default_hook(info);
+        }
+    }));
+}
+
 /// A response extension marking a response as the result of an exception that the handler
 /// caught and turned into an error response itself:
 /// `response.extensions_mut().insert(ExceptionType::new("DatabaseError"))` counts it in

@@ -11,7 +11,7 @@ mod route_cache;
 mod server_span;
 
 pub use access::{CORRELATION_ID_HEADER, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
-pub use exception::{Exception, ExceptionType};
+pub use exception::{Exception, ExceptionType, quiet_exception_panics};
 pub use red::{DURATION_BUCKETS, SIZE_BUCKETS, UNMATCHED_PATH};
 
 use crate::log::LogWriter;

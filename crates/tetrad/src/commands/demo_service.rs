@@ -40,7 +40,7 @@ pub struct DemoServiceArgs {
 
 /// Runs the service until SIGTERM or Ctrl-C.
 pub fn main(args: DemoServiceArgs) -> anyhow::Result<()> {
-    quiet_exception_panics();
+    instrument::quiet_exception_panics();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("demo")
@@ -78,21 +78,4 @@ async fn run(args: DemoServiceArgs) -> anyhow::Result<()> {
     // The subscriber outlives the telemetry's exporter: this line is still written.
     tracing::info!(service = name, "demo service stopped");
     Ok(())
-}
-
-/// `/panic` raises an [`instrument::Exception`] on purpose, and the instrumentation already logs
-/// it as one logfmt error line with the request's trace; the default hook would add a
-/// multi-line message (and a backtrace under `RUST_BACKTRACE`) to the service's log for each.
-/// Other panics still get the default report.
-fn quiet_exception_panics() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if info
-            .payload()
-            .downcast_ref::<instrument::Exception>()
-            .is_none()
-        {
-            default_hook(info);
-        }
-    }));
 }
