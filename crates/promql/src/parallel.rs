@@ -124,7 +124,14 @@ pub(crate) fn ordered_map<T: Send>(
                         if shared.stop.load(Ordering::Relaxed) {
                             return;
                         }
-                        let r = work(i);
+                        // A panic becomes this series' error, so the query fails with an
+                        // answer instead of the scope re-raising it on the calling thread.
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(i)))
+                            .unwrap_or_else(|_| {
+                                Err(Error::Execution(format!(
+                                    "internal error evaluating series {i}: a query worker panicked"
+                                )))
+                            });
                         let failed = r.is_err();
                         out.push(r);
                         if failed {
@@ -234,5 +241,33 @@ mod tests {
         assert!(matches!(err, Error::Execution(m) if m == "enough"));
         // Workers stop within their window: far from all 100k series were computed.
         assert!(calls.load(Ordering::Relaxed) < 50_000);
+    }
+
+    #[test]
+    fn a_panicking_series_fails_the_query_without_a_panic() {
+        let mut consumed = 0usize;
+        let err = ordered_map(
+            2000,
+            2,
+            |i| {
+                if i == 700 {
+                    panic!("bug in a range function");
+                }
+                Ok(i)
+            },
+            |_, _| {
+                consumed += 1;
+                Ok(())
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::Execution(m) if m.contains("series 700") && m.contains("panicked")),
+            "{err:?}"
+        );
+        assert_eq!(
+            consumed, 700,
+            "every series before the failing one is consumed"
+        );
     }
 }
