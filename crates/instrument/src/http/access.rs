@@ -111,8 +111,7 @@ where
             None => (new_trace_id(), None),
         };
         let ids = (trace_id, new_span_id());
-        let exported = state.exporter.is_some();
-        if exported {
+        if state.exporter.is_some() {
             server_span = Some(Box::new(ServerSpan::begin(
                 &request,
                 route.as_ref().map(MatchedPath::as_str),
@@ -122,9 +121,9 @@ where
                 parent,
             )));
         }
-        RequestScope::new(Some(ids), request_id, exported)
+        RequestScope::new(Some(ids), request_id, state.exporter.clone())
     } else {
-        RequestScope::new(None, request_id, false)
+        RequestScope::new(None, request_id, None)
     };
     let ids = scope.ids;
 

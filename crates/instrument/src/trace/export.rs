@@ -36,6 +36,22 @@ impl SpanSender {
             self.dropped_queue_full.inc();
         }
     }
+
+    /// A sender into a plain queue of `capacity`, for tests to read the spans sent.
+    #[cfg(test)]
+    pub(crate) fn channel_for_tests(capacity: usize) -> (SpanSender, mpsc::Receiver<Span>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let dropped = crate::metrics::Registry::new()
+            .counter("test_spans_dropped_total", "Spans dropped in a test.", &[])
+            // A fresh registry holds no metric of that name.
+            .expect("a valid counter")
+            .with(&[]);
+        let sender = SpanSender {
+            tx,
+            dropped_queue_full: dropped,
+        };
+        (sender, rx)
+    }
 }
 
 /// How the exporter batches, sends and counts.

@@ -1,6 +1,7 @@
 //! Traces: a lightweight tracer on `tracing` (no OpenTelemetry SDK) that gives spans W3C ids,
 //! exports them over OTLP/gRPC in batches, and propagates context to outgoing HTTP calls.
 
+pub(crate) mod client_span;
 pub(crate) mod data;
 pub(crate) mod export;
 pub(crate) mod layer;

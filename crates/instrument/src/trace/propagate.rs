@@ -1,6 +1,10 @@
 //! Outgoing calls: [`propagate`] opens a CLIENT span for a reqwest request and injects its W3C
 //! `traceparent`, so the called service's request span becomes its child.
+//!
+//! Inside a request (and no span of the application's), the CLIENT span is plain data (see
+//! `client_span`); elsewhere it is a `tracing` span, a child of the current one.
 
+use super::client_span::PlainClientSpan;
 use super::layer::span_ids;
 use crate::ids::SpanContext;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -14,7 +18,16 @@ use tracing::field::Empty;
 pub struct TracedRequest {
     client: reqwest::Client,
     request: reqwest::Result<reqwest::Request>,
-    span: tracing::Span,
+    span: ClientSpan,
+}
+
+/// The CLIENT span of a [`TracedRequest`].
+#[derive(Debug)]
+enum ClientSpan {
+    /// A `tracing` span (outside requests, or inside an application's span).
+    Registry(tracing::Span),
+    /// A child of the request being polled when the call was prepared.
+    Plain(PlainClientSpan),
 }
 
 /// Prepares `builder` for sending inside a new CLIENT span (a child of the current span) named
@@ -29,25 +42,32 @@ pub struct TracedRequest {
 pub fn propagate(builder: reqwest::RequestBuilder) -> TracedRequest {
     let (client, request) = builder.build_split();
     let span = match &request {
-        Ok(req) => {
-            let url = req.url();
-            tracing::info_span!(
-                "http_client",
-                otel.name = %req.method(),
-                otel.kind = "client",
-                otel.status_code = Empty,
-                otel.status_message = Empty,
-                http.request.method = %req.method(),
-                url.full = %url,
-                server.address = url.host_str().unwrap_or(""),
-                server.port = url.port_or_known_default().map(i64::from).unwrap_or(0),
-                http.response.status_code = Empty,
-            )
-        }
-        Err(_) => tracing::Span::none(),
+        Ok(req) => match PlainClientSpan::begin_in_request(req) {
+            Some(plain) => ClientSpan::Plain(plain),
+            None => {
+                let url = req.url();
+                ClientSpan::Registry(tracing::info_span!(
+                    "http_client",
+                    otel.name = %req.method(),
+                    otel.kind = "client",
+                    otel.status_code = Empty,
+                    otel.status_message = Empty,
+                    http.request.method = %req.method(),
+                    url.full = %url,
+                    server.address = url.host_str().unwrap_or(""),
+                    server.port = url.port_or_known_default().map(i64::from).unwrap_or(0),
+                    http.response.status_code = Empty,
+                ))
+            }
+        },
+        Err(_) => ClientSpan::Registry(tracing::Span::none()),
+    };
+    let ids = match &span {
+        ClientSpan::Registry(span) => span_ids(span),
+        ClientSpan::Plain(plain) => Some(plain.ids()),
     };
     let request = request.map(|mut req| {
-        if let Some((trace_id, span_id)) = span_ids(&span) {
+        if let Some((trace_id, span_id)) = ids {
             let traceparent = SpanContext {
                 trace_id,
                 span_id,
@@ -134,21 +154,33 @@ impl TracedRequest {
     /// marked as an error for transport failures and 4xx/5xx statuses.
     pub async fn send(self) -> reqwest::Result<reqwest::Response> {
         let request = self.request?;
-        let span = self.span;
-        let result = self.client.execute(request).instrument(span.clone()).await;
-        match &result {
-            Ok(response) => {
-                let status = response.status();
-                span.record("http.response.status_code", i64::from(status.as_u16()));
-                if status.is_client_error() || status.is_server_error() {
-                    span.record("otel.status_code", "error");
+        match self.span {
+            ClientSpan::Registry(span) => {
+                let result = self.client.execute(request).instrument(span.clone()).await;
+                match &result {
+                    Ok(response) => {
+                        let status = response.status();
+                        span.record("http.response.status_code", i64::from(status.as_u16()));
+                        if status.is_client_error() || status.is_server_error() {
+                            span.record("otel.status_code", "error");
+                        }
+                    }
+                    Err(err) => {
+                        span.record("otel.status_code", "error");
+                        span.record("otel.status_message", err.to_string().as_str());
+                    }
                 }
+                result
             }
-            Err(err) => {
-                span.record("otel.status_code", "error");
-                span.record("otel.status_message", err.to_string().as_str());
+            // Ends (and is exported) when dropped here, as the registry span closes.
+            ClientSpan::Plain(mut span) => {
+                let result = self.client.execute(request).await;
+                match &result {
+                    Ok(response) => span.record_status(response.status()),
+                    Err(err) => span.record_error(&err.to_string()),
+                }
+                result
             }
         }
-        result
     }
 }

@@ -18,6 +18,7 @@
 //! not carry it.
 
 use super::data::{SpanData, SpanEvent};
+use super::export::SpanSender;
 use crate::http::MAX_REQUEST_ID_LEN;
 use crate::ids::{SpanId, TraceId};
 use std::cell::{Cell, RefCell};
@@ -70,6 +71,8 @@ pub(crate) struct RequestScope {
     pub(crate) request_id: RequestIdText,
     /// Whether span events are collected (only when spans are exported).
     pub(crate) record_events: bool,
+    /// Where the spans of the request's outgoing calls go (when spans are exported).
+    pub(crate) exporter: Option<SpanSender>,
     /// The events logged in the request outside any span of the application's.
     pub(crate) events: Vec<SpanEvent>,
     /// Events past [`super::data::MAX_EVENTS`].
@@ -85,21 +88,23 @@ impl RequestScope {
             bytes: [0; INLINE_ID_LEN],
         },
         record_events: false,
+        exporter: None,
         events: Vec::new(),
         dropped_events: 0,
     };
 
     /// The scope of a new request: its span's ids (`None` when its span is filtered out) and
-    /// request id; span events are kept when `record_events`.
+    /// request id; span events are kept when spans are exported (to `exporter`).
     pub(crate) fn new(
         ids: Option<(TraceId, SpanId)>,
         request_id: RequestIdText,
-        record_events: bool,
+        exporter: Option<SpanSender>,
     ) -> Self {
         RequestScope {
             ids,
             request_id,
-            record_events,
+            record_events: exporter.is_some(),
+            exporter,
             events: Vec::new(),
             dropped_events: 0,
         }
@@ -212,7 +217,7 @@ mod tests {
         let outer = RefCell::new(RequestScope::new(
             Some(([1; 16], [2; 8])),
             RequestIdText::new("outer"),
-            false,
+            None,
         ));
         {
             let entered = enter(&outer);
@@ -221,7 +226,7 @@ mod tests {
             let inner = RefCell::new(RequestScope::new(
                 Some(([3; 16], [4; 8])),
                 RequestIdText::new("inner"),
-                false,
+                None,
             ));
             {
                 let nested = enter(&inner);
