@@ -347,6 +347,91 @@ async fn an_unreachable_collector_never_blocks_requests() {
     );
 }
 
+/// A call made straight from the handler gets a CLIENT span made without `tracing`'s registry
+/// (the request is its parent); one made inside a span of the application's gets a registry
+/// span under that span. Both are exported alike, transport errors included.
+#[tokio::test]
+async fn client_spans_of_failed_calls_with_and_without_an_application_span() {
+    let (endpoint, receiver) = start_receiver().await;
+    let (t, _) = telemetry("caller", &endpoint);
+    // A port nothing listens on: both calls fail to connect.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/stock/1", listener.local_addr().unwrap());
+    drop(listener);
+    let router = Router::new()
+        .route(
+            "/twice",
+            get(|State(dead): State<String>| async move {
+                let client = reqwest::Client::new();
+                let direct = propagate(client.get(&dead)).send().await.is_err();
+                let nested = async { propagate(client.get(&dead)).send().await.is_err() };
+                let nested =
+                    tracing::Instrument::instrument(nested, tracing::info_span!("lookup")).await;
+                format!("{direct} {nested}")
+            }),
+        )
+        .with_state(dead.clone());
+    let url = serve(t.instrument(router)).await;
+    let body = reqwest::get(format!("{url}/twice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "true true", "both calls failed");
+    assert!(t.shutdown().await, "flushed");
+
+    let spans: Vec<Span> = receiver.spans().into_iter().map(|(_, s)| s).collect();
+    let root = spans
+        .iter()
+        .find(|s| s.kind == span::SpanKind::Server as i32)
+        .expect("the request span");
+    let lookup = spans
+        .iter()
+        .find(|s| s.name == "lookup")
+        .expect("the application span");
+    let clients: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.kind == span::SpanKind::Client as i32)
+        .collect();
+    assert_eq!(clients.len(), 2, "{spans:?}");
+    let parents: Vec<&[u8]> = clients.iter().map(|c| &c.parent_span_id[..]).collect();
+    assert!(
+        parents.contains(&&root.span_id[..]),
+        "one under the request"
+    );
+    assert!(
+        parents.contains(&&lookup.span_id[..]),
+        "one under the application span"
+    );
+    assert_eq!(lookup.parent_span_id, root.span_id);
+    let port = i64::from(
+        dead.split(':')
+            .nth(2)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap(),
+    );
+    for client in clients {
+        assert_eq!(client.trace_id, root.trace_id);
+        assert_eq!(client.name, "GET");
+        assert_eq!(str_attr(client, "http.request.method"), "GET");
+        assert_eq!(str_attr(client, "url.full"), dead);
+        assert_eq!(str_attr(client, "server.address"), "127.0.0.1");
+        assert_eq!(int_attr(client, "server.port"), port);
+        assert!(attr(client, "http.response.status_code").is_none());
+        let status = client.status.as_ref().expect("a status");
+        assert_eq!(status.code, status::StatusCode::Error as i32);
+        assert!(!status.message.is_empty(), "the transport error");
+        assert!(root.start_time_unix_nano <= client.start_time_unix_nano);
+        assert!(client.start_time_unix_nano <= client.end_time_unix_nano);
+        assert!(client.end_time_unix_nano <= root.end_time_unix_nano);
+    }
+}
+
 /// A receiver that refuses the first `failures` exports, then keeps what it gets.
 #[derive(Clone, Default)]
 struct Flaky {
