@@ -43,24 +43,11 @@ impl ServerSpan {
     ) -> ServerSpan {
         let method = request.method().as_str();
         let headers = request.headers();
-        let mut data = SpanData {
-            trace_id: ids.0,
-            span_id: ids.1,
-            parent_span_id: parent,
-            name: match route {
-                Some(route) => format!("{method} {route}"),
-                None => method.to_string(),
-            },
-            kind: Kind::Server,
-            start: SystemTime::now(),
-            attributes: Vec::with_capacity(9),
-            dropped_attributes: 0,
-            events: Vec::new(),
-            dropped_events: 0,
-            error: None,
-            status_message: String::new(),
-            request_id: None,
+        let name = match route {
+            Some(route) => format!("{method} {route}"),
+            None => method.to_string(),
         };
+        let mut data = SpanData::start(ids.0, ids.1, parent, name, Kind::Server, 9);
         data.set_attribute("http.request.method", text(method));
         if let Some(route) = route {
             data.set_attribute("http.route", text(route));

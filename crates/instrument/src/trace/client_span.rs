@@ -81,21 +81,14 @@ impl PlainClientSpan {
         let recording = exporter.map(|exporter| {
             let method = request.method().as_str();
             let url = request.url();
-            let mut data = SpanData {
+            let mut data = SpanData::start(
                 trace_id,
                 span_id,
-                parent_span_id: Some(parent),
-                name: truncate(method.to_string()),
-                kind: Kind::Client,
-                start: SystemTime::now(),
-                attributes: Vec::with_capacity(ATTRIBUTES),
-                dropped_attributes: 0,
-                events: Vec::new(),
-                dropped_events: 0,
-                error: None,
-                status_message: String::new(),
-                request_id: None,
-            };
+                Some(parent),
+                truncate(method.to_string()),
+                Kind::Client,
+                ATTRIBUTES,
+            );
             // In the order the registry span declares them.
             data.set_attribute("http.request.method", text(method));
             data.set_attribute("url.full", text(url.as_str()));

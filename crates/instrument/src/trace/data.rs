@@ -128,6 +128,32 @@ pub(crate) struct SpanData {
 }
 
 impl SpanData {
+    /// A span starting now, with room for `attributes` attributes and nothing else set.
+    pub(crate) fn start(
+        trace_id: TraceId,
+        span_id: SpanId,
+        parent_span_id: Option<SpanId>,
+        name: String,
+        kind: Kind,
+        attributes: usize,
+    ) -> Self {
+        SpanData {
+            trace_id,
+            span_id,
+            parent_span_id,
+            name,
+            kind,
+            start: SystemTime::now(),
+            attributes: Vec::with_capacity(attributes),
+            dropped_attributes: 0,
+            events: Vec::new(),
+            dropped_events: 0,
+            error: None,
+            status_message: String::new(),
+            request_id: None,
+        }
+    }
+
     pub(crate) fn set_attribute(&mut self, key: &str, value: Value) {
         if let Some(slot) = self.attributes.iter_mut().find(|(k, _)| k == key) {
             slot.1 = value;

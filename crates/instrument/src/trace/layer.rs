@@ -115,22 +115,15 @@ where
         };
         let mut fields = self.fields();
         attrs.record(&mut fields);
-        let mut data = SpanData {
-            trace_id: [0; 16],
-            span_id: new_span_id(),
-            parent_span_id: None,
-            // Filled below: from `otel.name` when given, else the static name.
-            name: String::new(),
-            kind: Kind::Internal,
-            start: SystemTime::now(),
-            attributes: Vec::new(),
-            dropped_attributes: 0,
-            events: Vec::new(),
-            dropped_events: 0,
-            error: None,
-            status_message: String::new(),
-            request_id: None,
-        };
+        // The name is filled below: from `otel.name` when given, else the static name.
+        let mut data = SpanData::start(
+            [0; 16],
+            new_span_id(),
+            None,
+            String::new(),
+            Kind::Internal,
+            0,
+        );
         let remote = apply(&mut data, fields, self.exporter.is_some());
         if data.name.is_empty() {
             data.name = span.metadata().name().to_string();
