@@ -164,16 +164,16 @@ async fn pipeline_lists_receivers_services_and_store() {
     )
     .await;
     assert!(status.is_client_error(), "{status}");
-    let (status, _) = call(
-        router(st.clone()),
+    // The same two-line Loki push, sent without and then with a log sink.
+    let loki_push = || {
         Request::post("/loki/api/v1/push")
             .header("content-type", "application/json")
             .body(Body::from(
                 r#"{"streams":[{"stream":{"service":"web"},"values":[["1","a"],["2","b"]]}]}"#,
             ))
-            .unwrap(),
-    )
-    .await;
+            .unwrap()
+    };
+    let (status, _) = call(router(st.clone()), loki_push()).await;
     assert_eq!(
         status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -181,16 +181,7 @@ async fn pipeline_lists_receivers_services_and_store() {
     );
     let sink = Arc::new(logs::MemoryLogSink::new(100, 1 << 20));
     let st = st.with_logs(sink.clone(), Some(sink));
-    let (status, _) = call(
-        router(st.clone()),
-        Request::post("/loki/api/v1/push")
-            .header("content-type", "application/json")
-            .body(Body::from(
-                r#"{"streams":[{"stream":{"service":"web"},"values":[["1","a"],["2","b"]]}]}"#,
-            ))
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = call(router(st.clone()), loki_push()).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     st.projects
         .register(
