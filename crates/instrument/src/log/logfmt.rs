@@ -2,6 +2,7 @@
 //! survive unquoted, and RFC 3339 UTC timestamps with milliseconds.
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The bytes that make a value need quotes: ASCII controls, space, `"`, `=`, `\\`, DEL.
@@ -46,21 +47,43 @@ pub(crate) fn push_value(out: &mut String, value: &str) {
         out.push_str(value);
         return;
     }
+    push_quoted(out, value);
+}
+
+/// Appends `value` in quotes with its `"`, `\\` and control characters escaped. Runs of bytes
+/// that need no escape are copied whole: messages are the values that usually need quotes.
+fn push_quoted(out: &mut String, value: &str) {
     out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                // Other control characters as \u{..} so a line stays one line.
-                out.push_str(&c.escape_unicode().to_string());
-            }
-            c => out.push(c),
+    let bytes = value.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        // A C1 control character is 0xC2 followed by 0x80..=0x9F.
+        let c1 = b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n));
+        if !(b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || c1) {
+            i += 1;
+            continue;
         }
+        // `i` is on a char boundary: the byte is ASCII or a two-byte sequence's lead.
+        out.push_str(&value[run..i]);
+        let width = if c1 { 2 } else { 1 };
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            // Other control characters as \u{..} so a line stays one line.
+            _ => {
+                if let Some(c) = value[i..].chars().next() {
+                    let _ = write!(out, "{}", c.escape_unicode());
+                }
+            }
+        }
+        i += width;
+        run = i;
     }
+    out.push_str(&value[run..]);
     out.push('"');
 }
 
@@ -204,6 +227,43 @@ mod tests {
         push_pair(&mut s, "f", "caf\u{e9}\u{85}");
         push_pair(&mut s, "g", "\u{a0}ok");
         assert_eq!(s, "f=\"caf\u{e9}\\u{85}\" g=\u{a0}ok");
+    }
+
+    /// What a quoted value must read as, char by char.
+    fn quoted_reference(value: &str) -> String {
+        let mut out = String::from("\"");
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn quoted_runs_read_as_char_by_char_escaping() {
+        let pieces = [
+            "a", " ", "=", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1b}", "\u{7f}", "\u{80}",
+            "\u{85}", "\u{9f}", "\u{a0}", "\u{e9}", "\u{20ac}", "\u{1f600}", "word",
+        ];
+        // Every sequence of up to three pieces: escapes at the start, the end and side by side.
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let value = format!("{a}{b}{c}");
+                    let mut out = String::new();
+                    push_quoted(&mut out, &value);
+                    assert_eq!(out, quoted_reference(&value), "{value:?}");
+                }
+            }
+        }
     }
 
     #[test]
