@@ -36,8 +36,14 @@ async fn caught() -> Response {
     r
 }
 
-async fn whoami(axum::Extension(id): axum::Extension<RequestId>) -> String {
+async fn whoami(id: RequestId) -> String {
+    // The extractor and the function for deeper code read the same request.
+    assert_eq!(RequestId::current().as_ref(), Some(&id));
     id.0
+}
+
+async fn maybe_whoami(id: Option<RequestId>) -> String {
+    id.map_or_else(|| "none".to_string(), |id| id.0)
 }
 
 async fn upload(body: axum::body::Bytes) -> String {
@@ -218,6 +224,21 @@ async fn levels_follow_the_status() {
     let m = logfmt_map(&app.access_line(&id));
     assert_eq!(m["route"], "<unmatched>");
     assert_eq!(m["path"], "/no/such/route");
+}
+
+#[tokio::test]
+async fn the_request_id_extractor_outside_the_layers() {
+    let router = Router::new()
+        .route("/whoami", get(whoami))
+        .route("/maybe", get(maybe_whoami));
+    let url = serve(router).await;
+    let client = reqwest::Client::new();
+    let r = client.get(format!("{url}/whoami")).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    assert!(r.text().await.unwrap().contains("Telemetry::instrument"));
+    let r = client.get(format!("{url}/maybe")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "none");
+    assert_eq!(RequestId::current(), None);
 }
 
 #[tokio::test]
@@ -549,11 +570,21 @@ async fn the_log_filter_applies_to_access_lines_and_request_spans() {
             .with_log_writer(writer),
     )
     .unwrap();
-    let router = Router::new().route("/items/{id}", get(item));
+    let router = Router::new()
+        .route("/items/{id}", get(item))
+        .route("/whoami", get(whoami));
     let url = serve(telemetry.instrument(router)).await;
     let client = reqwest::Client::new();
     let ok = client.get(format!("{url}/items/1")).send().await.unwrap();
     assert_eq!(ok.status(), 200);
+    // The request id does not depend on the log filter.
+    let who = client
+        .get(format!("{url}/whoami"))
+        .header("x-request-id", "quiet-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(who.text().await.unwrap(), "quiet-1");
     let missing = client.get(format!("{url}/items/0")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     let id = missing.headers()["x-request-id"]

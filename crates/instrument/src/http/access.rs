@@ -30,9 +30,60 @@ pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
 /// Longest accepted incoming request id; longer ones are replaced by a fresh id.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The request id of the current request, in the request's extensions for handlers.
+/// The request id of the current request: an extractor for handlers (`id: RequestId`, or
+/// `Option<RequestId>` where the route may not be instrumented), and
+/// [`RequestId::current`] for code deeper down.
+///
+/// It is read from the request being polled, not kept in the request's extensions: inserting
+/// it there on every request cost as much as the rest of the request id's handling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
+
+impl RequestId {
+    /// The id of the request being handled on this thread, if it runs inside
+    /// [`Telemetry::instrument`](crate::Telemetry::instrument)'s layers.
+    pub fn current() -> Option<RequestId> {
+        scope::current_request_id().map(RequestId)
+    }
+}
+
+/// The rejection of the [`RequestId`] extractor on a route that
+/// [`Telemetry::instrument`](crate::Telemetry::instrument) does not wrap: a 500, since that is
+/// a mistake in the service, not in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRequestId;
+
+impl axum::response::IntoResponse for NoRequestId {
+    fn into_response(self) -> Response {
+        (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "no request id: the route is not wrapped by Telemetry::instrument",
+        )
+            .into_response()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
+    type Rejection = NoRequestId;
+
+    async fn from_request_parts(
+        _parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        RequestId::current().ok_or(NoRequestId)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for RequestId {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        _parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(RequestId::current())
+    }
+}
 
 /// The header names as values: looking a header up by a `&str` parses the name every time.
 static REQUEST_ID_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
@@ -58,7 +109,7 @@ fn incoming_request_id(headers: &HeaderMap) -> Option<(&HeaderValue, &str)> {
 pub(crate) async fn serve<S>(
     state: Arc<LayerState>,
     cache: Arc<RouteCache>,
-    mut request: Request,
+    request: Request,
     mut inner: S,
 ) -> Result<Response, Infallible>
 where
@@ -85,9 +136,6 @@ where
         }
     };
     let header_value = header_value.or_else(|| HeaderValue::from_str(request_id.as_str()).ok());
-    request
-        .extensions_mut()
-        .insert(RequestId(request_id.as_str().to_string()));
 
     let route = request.extensions().get::<MatchedPath>().cloned();
     let client = request
@@ -135,17 +183,17 @@ where
     // response; its place may change between polls, it is only published during one.
     let mut owned = Some(RefCell::new(scope));
     let (response, scope) = std::future::poll_fn(move |cx| {
-        let polled = match (ids, owned.as_ref()) {
-            (Some((trace_id, span_id)), Some(scope)) => {
-                // The handler's log lines, spans and profile samples see the request while it
-                // runs.
+        let polled = match owned.as_ref() {
+            Some(scope) => {
+                // The handler's log lines, spans, profile samples and request id extractor
+                // see the request while it runs.
                 let entered = scope::enter(scope);
-                let profiled = (hook.active)();
-                if profiled {
+                let profiled = ids.filter(|_| (hook.active)());
+                if let Some((trace_id, span_id)) = profiled {
                     (hook.set)(trace_id, span_id);
                 }
                 let polled: Poll<Response> = handler.as_mut().poll(cx);
-                if profiled {
+                if profiled.is_some() {
                     match entered.outer_ids() {
                         Some((outer_trace, outer_span)) => (hook.set)(outer_trace, outer_span),
                         None => (hook.clear)(),
@@ -153,7 +201,7 @@ where
                 }
                 polled
             }
-            _ => handler.as_mut().poll(cx),
+            None => handler.as_mut().poll(cx),
         };
         polled.map(|response| (response, owned.take()))
     })

@@ -10,7 +10,9 @@ pub(crate) mod red;
 mod route_cache;
 mod server_span;
 
-pub use access::{CORRELATION_ID_HEADER, MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
+pub use access::{
+    CORRELATION_ID_HEADER, MAX_REQUEST_ID_LEN, NoRequestId, REQUEST_ID_HEADER, RequestId,
+};
 pub use exception::{Exception, ExceptionType, quiet_exception_panics};
 pub use red::{DURATION_BUCKETS, SIZE_BUCKETS, UNMATCHED_PATH};
 

@@ -250,8 +250,25 @@ mod tests {
     #[test]
     fn quoted_runs_read_as_char_by_char_escaping() {
         let pieces = [
-            "a", " ", "=", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1b}", "\u{7f}", "\u{80}",
-            "\u{85}", "\u{9f}", "\u{a0}", "\u{e9}", "\u{20ac}", "\u{1f600}", "word",
+            "a",
+            " ",
+            "=",
+            "\"",
+            "\\",
+            "\n",
+            "\r",
+            "\t",
+            "\u{0}",
+            "\u{1b}",
+            "\u{7f}",
+            "\u{80}",
+            "\u{85}",
+            "\u{9f}",
+            "\u{a0}",
+            "\u{e9}",
+            "\u{20ac}",
+            "\u{1f600}",
+            "word",
         ];
         // Every sequence of up to three pieces: escapes at the start, the end and side by side.
         for a in pieces {

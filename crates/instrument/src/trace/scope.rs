@@ -175,6 +175,15 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&mut RequestScope) -> R) -> Option<
     Some(f(&mut current))
 }
 
+/// The request id of the request being polled on this thread, traced or not.
+pub(crate) fn current_request_id() -> Option<String> {
+    let pointer = CURRENT.try_with(Cell::get).ok()?;
+    // SAFETY: as in `with_current`.
+    let cell = unsafe { pointer.as_ref() }?;
+    let scope = cell.try_borrow().ok()?;
+    Some(scope.request_id.as_str().to_string())
+}
+
 /// The ids of the current request.
 pub(crate) fn current_ids() -> Option<(TraceId, SpanId)> {
     let pointer = CURRENT.try_with(Cell::get).ok()?;
