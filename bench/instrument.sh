@@ -12,7 +12,9 @@
 #    sleep, bounds the requests/s.
 # Prints requests/s and the server's CPU time per request (from /proc: steadier than req/s on a
 # shared machine) for each measurement and mode, then medians over the rounds and the overhead
-# of both in percent (target: under 5 %), per route and for the mix.
+# of both in percent (target: under 5 %), per route and for the mix; also the median of each
+# round's own overheads (its two modes run back to back, so a drift of the machine's speed
+# between rounds cancels out).
 #
 # Usage: bench/instrument.sh [--duration 5s] [--connections 32] [--mix-connections 256]
 #                            [--rounds 3] [--path /items/42] [--only synthetic|demo|mix]
@@ -141,6 +143,9 @@ for round in $(seq "$ROUNDS"); do
     read -r ir ic < <(run "$inst" "$path" "$connections" "$script")
     RESULTS["$label p rps"]+="$pr " RESULTS["$label p cpu"]+="$pc "
     RESULTS["$label i rps"]+="$ir " RESULTS["$label i cpu"]+="$ic "
+    # The overheads of this round's pair, measured back to back under the same machine load.
+    RESULTS["$label pair rps"]+="$(awk -v p="$pr" -v i="$ir" 'BEGIN {printf "%.2f", (p - i) / p * 100}') "
+    RESULTS["$label pair cpu"]+="$(awk -v p="$pc" -v i="$ic" 'BEGIN {printf "%.2f", (i - p) / p * 100}') "
     printf 'round %d %-16s plain %9s req/s %7s µs CPU/req | instrumented %9s req/s %7s µs CPU/req\n' \
       "$round" "$label" "$pr" "$pc" "$ir" "$ic"
   done
@@ -153,15 +158,16 @@ median() {
   printf '%s\n' "${values[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
 }
 header() {
-  printf '%-16s %12s %12s %9s | %11s %11s %10s %9s\n' "$1" "plain req/s" "instr req/s" overhead \
-    "plain µs" "instr µs" "+µs/req" "CPU +%"
+  printf '%-16s %12s %12s %9s | %11s %11s %10s %9s | %9s %9s\n' "$1" "plain req/s" "instr req/s" overhead \
+    "plain µs" "instr µs" "+µs/req" "CPU +%" "pair ovh" "pair CPU"
 }
 # summary LABEL: the medians of a case and its overheads.
 summary() {
   local label=$1
   awk -v l="$label" -v p="$(median "${RESULTS["$label p rps"]}")" -v i="$(median "${RESULTS["$label i rps"]}")" \
-      -v pc="$(median "${RESULTS["$label p cpu"]}")" -v ic="$(median "${RESULTS["$label i cpu"]}")" 'BEGIN {
-    printf "%-16s %12.0f %12.0f %8.1f%% | %11.2f %11.2f %10.2f %8.1f%%\n", l, p, i, (p - i) / p * 100, pc, ic, ic - pc, (ic - pc) / pc * 100
+      -v pc="$(median "${RESULTS["$label p cpu"]}")" -v ic="$(median "${RESULTS["$label i cpu"]}")" \
+      -v pr="$(median "${RESULTS["$label pair rps"]}")" -v pcpu="$(median "${RESULTS["$label pair cpu"]}")" 'BEGIN {
+    printf "%-16s %12.0f %12.0f %8.1f%% | %11.2f %11.2f %10.2f %8.1f%% | %8.1f%% %8.1f%%\n", l, p, i, (p - i) / p * 100, pc, ic, ic - pc, (ic - pc) / pc * 100, pr, pcpu
   }'
 }
 routes_shown=
@@ -186,4 +192,5 @@ for case in "${CASES[@]}"; do
   fi
 done
 echo
-echo "(medians over $ROUNDS rounds of $DURATION, wrk -t1, -c$CONNECTIONS per route; overhead = requests/s lost, CPU +% = CPU per request added)"
+echo "(medians over $ROUNDS rounds of $DURATION, wrk -t1, -c$CONNECTIONS per route; overhead = requests/s lost, CPU +% = CPU per request added;"
+echo " pair ovh / pair CPU = the median over the rounds of each round's own overheads, its two modes run back to back)"

@@ -6,21 +6,25 @@
 //! is a [`RequestScope`] rather than a `tracing` span (see `trace::scope`): on a trivial
 //! handler the layers would otherwise cost more than the handler.
 
+use super::LayerState;
 use super::access_line::{self, AccessLine};
-use super::red::{self, UNMATCHED_PATH};
+use super::panic::{self, Payload};
+use super::red::{self, RedRequest, UNMATCHED_PATH};
 use super::route_cache::RouteCache;
 use super::server_span::ServerSpan;
-use super::{LayerState, panic};
-use crate::ids::{SpanContext, new_request_id_bytes, new_span_id, new_trace_id};
+use crate::ids::{SpanContext, SpanId, TraceId, new_request_id_bytes, new_span_id, new_trace_id};
 use crate::trace::scope::{self, RequestIdText, RequestScope};
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::response::Response;
 use std::cell::RefCell;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The response header (and accepted request header) carrying the request id.
@@ -105,13 +109,50 @@ fn incoming_request_id(headers: &HeaderMap) -> Option<(&HeaderValue, &str)> {
         })
 }
 
-/// Runs the request through `inner` (the application's router) inside the stages.
-pub(crate) async fn serve<S>(
+pin_project_lite::pin_project! {
+    /// A request going through the stages: the application's future, and what the stages
+    /// hold until its response. A plain struct rather than an `async fn`, so that the request
+    /// is not held beside the handler's future and the whole fits in a small allocation.
+    pub(crate) struct Served<F> {
+        #[pin]
+        handler: Option<F>,
+        stages: Option<Stages>,
+    }
+}
+
+/// What the stages keep from a request's arrival to its response.
+struct Stages {
     state: Arc<LayerState>,
     cache: Arc<RouteCache>,
+    start: Instant,
+    method: Method,
+    /// A parsed URI shares its bytes: this clone of the request's copies no text.
+    uri: Uri,
+    route: Option<MatchedPath>,
+    client: Option<IpAddr>,
+    /// The `X-Request-Id` response header.
+    header_value: Option<HeaderValue>,
+    /// Only there when spans are exported, boxed since it is large.
+    server_span: Option<Box<ServerSpan>>,
+    /// Published in the thread's slot while the handler is polled (see `trace::scope`).
+    scope: RefCell<RequestScope>,
+    ids: Option<(TraceId, SpanId)>,
+    red: RedRequest,
+    /// A panic of the application's service while it created the handler's future.
+    call_panic: Option<Payload>,
+    /// Whether the RED metrics saw the response (else dropping takes the request out of the
+    /// in-progress gauge).
+    finished: bool,
+}
+
+/// Starts a request through the stages and `inner` (the application's route): request id,
+/// SERVER span, RED metrics' start, then the handler's future, created here.
+pub(crate) fn serve<S>(
+    state: &Arc<LayerState>,
+    cache: &Arc<RouteCache>,
     request: Request,
-    mut inner: S,
-) -> Result<Response, Infallible>
+    inner: &mut S,
+) -> Served<S::Future>
 where
     S: tower::Service<Request, Response = Response, Error = Infallible>,
 {
@@ -143,10 +184,8 @@ where
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let method = request.method().clone();
-    // A parsed URI shares its bytes: this clone copies no text.
     let uri = request.uri().clone();
 
-    // Boxed: only there when spans are exported, and it would double the request's future.
     let mut server_span = None;
     let scope = if traced {
         let remote = request
@@ -175,76 +214,144 @@ where
     };
     let ids = scope.ids;
 
-    let (red, request) = red::begin(&state.metrics, &cache, request);
-    let in_progress = red.in_progress();
-    let hook = state.hook;
-    let mut handler = std::pin::pin!(panic::catch_panic(request, |request| inner.call(request)));
-    // The poll function owns the scope (so the future stays `Send`) and hands it back with the
-    // response; its place may change between polls, it is only published during one.
-    let mut owned = Some(RefCell::new(scope));
-    let (response, scope) = std::future::poll_fn(move |cx| {
-        let polled = match owned.as_ref() {
-            Some(scope) => {
-                // The handler's log lines, spans, profile samples and request id extractor
-                // see the request while it runs.
-                let entered = scope::enter(scope);
-                let profiled = ids.filter(|_| (hook.active)());
-                if let Some((trace_id, span_id)) = profiled {
-                    (hook.set)(trace_id, span_id);
-                }
-                let polled: Poll<Response> = handler.as_mut().poll(cx);
-                if profiled.is_some() {
-                    match entered.outer_ids() {
-                        Some((outer_trace, outer_span)) => (hook.set)(outer_trace, outer_span),
-                        None => (hook.clear)(),
-                    }
-                }
-                polled
-            }
-            None => handler.as_mut().poll(cx),
-        };
-        polled.map(|response| (response, owned.take()))
-    })
-    .await;
-    let mut scope = scope.map_or(RequestScope::NONE, RefCell::into_inner);
-
-    // One reading of each clock for everything measured at the end.
-    let elapsed = start.elapsed();
-    let now = SystemTime::now();
-    let now_secs = now
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let mut response = red.finish(
-        &state.metrics,
-        response,
-        elapsed.as_secs_f64(),
-        now_secs,
-        ids,
-    );
-    drop(in_progress);
-
-    let status = response.status();
-    if let (Some(span), Some(exporter)) = (server_span, &state.exporter) {
-        exporter.send(span.finish(status, &mut scope, now));
-    }
-    let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
-    let line = AccessLine {
-        method: &method,
-        path: uri.path(),
-        route: route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str),
-        status,
-        duration_ms,
-        request_id: scope.request_id.as_str(),
-        ids,
-        client,
+    let (red, request) = red::begin(&state.metrics, cache, route_label(&route), request);
+    // Creating the handler's future runs application code too (a service's `call`).
+    let (handler, call_panic) = match catch_unwind(AssertUnwindSafe(|| inner.call(request))) {
+        Ok(handler) => (Some(handler), None),
+        Err(payload) => (None, Some(payload)),
     };
-    access_line::write(&state.log_writer, &line, now);
-    if let Some(value) = header_value {
-        response
-            .headers_mut()
-            .insert(REQUEST_ID_NAME.clone(), value);
+    Served {
+        handler,
+        stages: Some(Stages {
+            state: state.clone(),
+            cache: cache.clone(),
+            start,
+            method,
+            uri,
+            route,
+            client,
+            header_value,
+            server_span,
+            scope: RefCell::new(scope),
+            ids,
+            red,
+            call_panic,
+            finished: false,
+        }),
     }
-    Ok(response)
+}
+
+impl<F> Future for Served<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(stages) = this.stages.as_mut() else {
+            panic!("a request's future polled after its response");
+        };
+        // A telemetry that is not the global one logs and traces through its own dispatcher.
+        let _dispatch = stages
+            .state
+            .dispatch
+            .as_ref()
+            .map(tracing::dispatcher::set_default);
+        let response = {
+            // The handler's log lines, spans, profile samples and request id extractor see
+            // the request while it runs; so does the error line of a panic.
+            let entered = scope::enter(&stages.scope);
+            let hook = stages.state.hook;
+            let profiled = stages.ids.filter(|_| (hook.active)());
+            if let Some((trace_id, span_id)) = profiled {
+                (hook.set)(trace_id, span_id);
+            }
+            let polled = match this.handler.as_pin_mut() {
+                Some(handler) => panic::poll_caught(handler, cx),
+                None => Poll::Ready(Err(stages
+                    .call_panic
+                    .take()
+                    .unwrap_or_else(|| Box::new("the handler was not created")))),
+            };
+            if profiled.is_some() {
+                match entered.outer_ids() {
+                    Some((outer_trace, outer_span)) => (hook.set)(outer_trace, outer_span),
+                    None => (hook.clear)(),
+                }
+            }
+            match polled {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(response)) => response,
+                Poll::Ready(Err(payload)) => panic::panic_response(payload),
+            }
+        };
+        let Some(stages) = this.stages.take() else {
+            panic!("a request's future polled after its response");
+        };
+        Poll::Ready(Ok(stages.finish(response)))
+    }
+}
+
+/// The route label of a request: its route template, or `<unmatched>`.
+fn route_label(route: &Option<MatchedPath>) -> &str {
+    route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str)
+}
+
+impl Stages {
+    /// The end of the request: metrics, the SERVER span's export, the access line and the
+    /// request id header, with one reading of each clock.
+    fn finish(mut self, response: Response) -> Response {
+        let elapsed = self.start.elapsed();
+        let now = SystemTime::now();
+        let now_secs = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let state = &self.state;
+        let mut response = self.red.finish(
+            &state.metrics,
+            &self.cache,
+            route_label(&self.route),
+            response,
+            elapsed.as_secs_f64(),
+            now_secs,
+            self.ids,
+        );
+        self.finished = true;
+
+        let status = response.status();
+        if let (Some(span), Some(exporter)) = (self.server_span.take(), &state.exporter) {
+            exporter.send(span.finish(status, self.scope.get_mut(), now));
+        }
+        let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+        let line = AccessLine {
+            method: &self.method,
+            path: self.uri.path(),
+            route: route_label(&self.route),
+            status,
+            duration_ms,
+            request_id: self.scope.get_mut().request_id.as_str(),
+            ids: self.ids,
+            client: self.client,
+        };
+        access_line::write(&state.log_writer, &line, now);
+        if let Some(value) = self.header_value.take() {
+            response
+                .headers_mut()
+                .insert(REQUEST_ID_NAME.clone(), value);
+        }
+        response
+    }
+}
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        // A request whose future was dropped before its response (the client went away).
+        if !self.finished {
+            self.red
+                .cancel(&self.state.metrics, &self.cache, route_label(&self.route));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -309,11 +416,12 @@ mod tests {
             .build()
             .unwrap();
         let response = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            let mut handler = handler;
             runtime.block_on(serve(
-                state,
-                Arc::new(RouteCache::default()),
+                &state,
+                &Arc::new(RouteCache::default()),
                 Request::new(axum::body::Body::empty()),
-                handler,
+                &mut handler,
             ))
         });
         let Ok(response) = response;
@@ -330,5 +438,114 @@ mod tests {
             line.contains(&format!("span_id={}", crate::ids::hex(&seen.1))),
             "{line}"
         );
+    }
+
+    /// A layer state without a log filter of its own, hook or exporter.
+    fn quiet_state(registry: &Registry) -> (Arc<LayerState>, crate::log::MemoryLog) {
+        let (log_writer, log) = LogWriter::memory();
+        let state = Arc::new(LayerState {
+            metrics: super::super::red::HttpMetrics::register(registry).unwrap(),
+            dispatch: None,
+            log_writer,
+            exporter: None,
+            hook: crate::trace::layer::PROFILING_HOOK,
+        });
+        (state, log)
+    }
+
+    fn in_progress(state: &LayerState) -> f64 {
+        state
+            .metrics
+            .in_progress
+            .with(&["GET", UNMATCHED_PATH])
+            .get()
+    }
+
+    #[test]
+    fn a_request_dropped_before_its_response_leaves_the_in_progress_gauge() {
+        let registry = Registry::new();
+        let (state, log) = quiet_state(&registry);
+        let mut never = tower::service_fn(|_request: Request| {
+            std::future::pending::<Result<Response, Infallible>>()
+        });
+        let cache = Arc::new(RouteCache::default());
+        let mut served = Box::pin(serve(
+            &state,
+            &cache,
+            Request::new(axum::body::Body::empty()),
+            &mut never,
+        ));
+        assert_eq!(in_progress(&state), 1.0);
+        let waker = std::task::Waker::noop();
+        assert!(
+            served
+                .as_mut()
+                .poll(&mut Context::from_waker(waker))
+                .is_pending()
+        );
+        drop(served);
+        assert_eq!(in_progress(&state), 0.0, "the client went away");
+        assert!(log.lines().is_empty(), "no response, no access line");
+        // Dropped without ever being polled, too.
+        drop(serve(
+            &state,
+            &cache,
+            Request::new(axum::body::Body::empty()),
+            &mut never,
+        ));
+        assert_eq!(in_progress(&state), 0.0);
+        assert_eq!(
+            state.metrics.requests.with(&["GET", UNMATCHED_PATH]).get(),
+            2.0
+        );
+    }
+
+    /// A service that panics in `call`, before any future exists.
+    #[derive(Clone)]
+    struct PanicsInCall;
+
+    impl tower::Service<Request> for PanicsInCall {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response, Infallible>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _request: Request) -> Self::Future {
+            std::panic::panic_any(crate::Exception::new("RoutingError", "no handler"))
+        }
+    }
+
+    #[test]
+    fn a_panic_while_creating_the_handler_is_a_counted_500() {
+        let registry = Registry::new();
+        let (state, log) = quiet_state(&registry);
+        crate::quiet_exception_panics();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let cache = Arc::new(RouteCache::default());
+        let response = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            runtime.block_on(serve(
+                &state,
+                &cache,
+                Request::new(axum::body::Body::empty()),
+                &mut PanicsInCall,
+            ))
+        });
+        let Ok(response) = response;
+        assert_eq!(response.status(), 500);
+        let counted = state
+            .metrics
+            .exceptions
+            .with(&["GET", UNMATCHED_PATH, "RoutingError"])
+            .get();
+        assert_eq!(counted, 1.0);
+        assert_eq!(in_progress(&state), 0.0);
+        let line = log.lines().pop().expect("an access line");
+        assert!(line.starts_with("level=error"), "{line}");
+        assert!(line.contains(" status=500 "), "{line}");
     }
 }

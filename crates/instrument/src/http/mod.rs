@@ -23,12 +23,9 @@ use axum::extract::Request;
 use axum::response::Response;
 use route_cache::RouteCache;
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tracing::Dispatch;
-use tracing::instrument::WithSubscriber;
 
 /// What the middleware stack needs per request.
 pub(crate) struct LayerState {
@@ -44,8 +41,8 @@ pub(crate) struct LayerState {
     pub(crate) hook: SpanHook,
 }
 
-/// The three stages as one tower layer: each stage is a plain async function wrapping the
-/// next, so a request costs one boxed future for all of them.
+/// The three stages as one tower layer: one future ([`access::Served`]) runs them all around
+/// the route's own future, which axum then boxes once.
 #[derive(Clone)]
 pub(crate) struct InstrumentLayer(pub(crate) Arc<LayerState>);
 
@@ -78,22 +75,22 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = access::Served<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        // The clone that was polled ready is the one to call (tower's usual swap).
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        // No async block around the stages: it would hold the request and the service a
-        // second time in the future, which is allocated per request.
-        let stages = access::serve(self.state.clone(), self.cache.clone(), request, inner);
+        // The route was polled ready (axum's routes always are) and is called in place: no
+        // clone of it per request.
         match &self.state.dispatch {
-            Some(dispatch) => Box::pin(stages.with_subscriber(dispatch.clone())),
-            None => Box::pin(stages),
+            // A telemetry that is not the global one sees the request's start through its own
+            // dispatcher (the future sets it for each poll).
+            Some(dispatch) => tracing::dispatcher::with_default(dispatch, || {
+                access::serve(&self.state, &self.cache, request, &mut self.inner)
+            }),
+            None => access::serve(&self.state, &self.cache, request, &mut self.inner),
         }
     }
 }

@@ -3,12 +3,12 @@
 
 use super::body::{CountingBody, Sink};
 use super::exception::ExceptionType;
-use super::route_cache::{Cached, RouteCache, RouteHandles};
+use super::route_cache::RouteCache;
 use crate::error::MetricsError;
 use crate::ids::{SpanId, TraceId};
-use crate::metrics::{CounterVec, Gauge, GaugeVec, HistogramVec, Registry};
+use crate::metrics::{CounterVec, GaugeVec, HistogramVec, Registry};
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::{Method, header};
 use axum::response::Response;
 use http_body::Body as _;
@@ -101,15 +101,6 @@ pub(crate) fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Decrements the in-progress gauge however the request ends (a cancelled future included).
-pub(crate) struct InProgress<'a>(&'a Gauge);
-
-impl Drop for InProgress<'_> {
-    fn drop(&mut self) {
-        self.0.dec();
-    }
-}
-
 fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
     headers
         .get(header::CONTENT_LENGTH)?
@@ -119,26 +110,26 @@ fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// What the metrics need from a request's start to its end.
-pub(crate) struct RedRequest<'a> {
-    route: Cached<'a, RouteHandles>,
+/// What the metrics need from a request's start to its end. The route's handles are looked up
+/// again at the end (a scan of a few cached entries) rather than borrowed from the cache, so
+/// that the request's future owns everything it holds.
+pub(crate) struct RedRequest {
+    method: &'static str,
     known_request_size: Option<u64>,
     /// Bytes of a request body of unknown size, counted as the handler reads it.
     counted: Option<Arc<AtomicU64>>,
 }
 
-/// Counts the request as started (through the handles `cache` keeps for the route) and wraps
-/// its body for counting when its size is not known up front.
-pub(crate) fn begin<'a>(
+/// Counts the request as started (in progress included) through the handles `cache` keeps for
+/// the route `path`, and wraps its body for counting when its size is not known up front.
+/// The request must then end in [`RedRequest::finish`] or [`RedRequest::cancel`].
+pub(crate) fn begin(
     m: &HttpMetrics,
-    cache: &'a RouteCache,
+    cache: &RouteCache,
+    path: &str,
     request: Request,
-) -> (RedRequest<'a>, Request) {
+) -> (RedRequest, Request) {
     let method = method_label(request.method());
-    let path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED_PATH, MatchedPath::as_str);
     let route = cache.route(m, method, path);
     route.requests.inc();
     route.in_progress.inc();
@@ -155,30 +146,36 @@ pub(crate) fn begin<'a>(
         }
     };
     let red = RedRequest {
-        route,
+        method,
         known_request_size,
         counted,
     };
     (red, request)
 }
 
-impl RedRequest<'_> {
-    /// The guard that takes the request out of `http_requests_in_progress` when dropped.
-    pub(crate) fn in_progress(&self) -> InProgress<'_> {
-        InProgress(&self.route.in_progress)
+impl RedRequest {
+    /// Takes a request that ends without a response (its future dropped) out of
+    /// `http_requests_in_progress`.
+    pub(crate) fn cancel(&self, m: &HttpMetrics, cache: &RouteCache, path: &str) {
+        cache.route(m, self.method, path).in_progress.dec();
     }
 
-    /// Counts, times and sizes the response: `elapsed` seconds since the request arrived,
-    /// `now` (seconds since the epoch) for the exemplar, which carries `span_ids`.
+    /// Counts, times and sizes the response, and takes the request out of
+    /// `http_requests_in_progress`: `elapsed` seconds since the request arrived, `now`
+    /// (seconds since the epoch) for the exemplar, which carries `span_ids`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn finish(
         &self,
         m: &HttpMetrics,
+        cache: &RouteCache,
+        path: &str,
         response: Response,
         elapsed: f64,
         now: f64,
         span_ids: Option<(TraceId, SpanId)>,
     ) -> Response {
-        let route = &self.route;
+        let route = cache.route(m, self.method, path);
+        route.in_progress.dec();
         let by_status = route.status(m, response.status());
         by_status.responses.inc();
         by_status.duration.observe_at(elapsed, span_ids, now);

@@ -80,19 +80,6 @@ pub(crate) struct RequestScope {
 }
 
 impl RequestScope {
-    /// No request (what a finished request's future leaves behind).
-    pub(crate) const NONE: RequestScope = RequestScope {
-        ids: None,
-        request_id: RequestIdText::Inline {
-            len: 0,
-            bytes: [0; INLINE_ID_LEN],
-        },
-        record_events: false,
-        exporter: None,
-        events: Vec::new(),
-        dropped_events: 0,
-    };
-
     /// The scope of a new request: its span's ids (`None` when its span is filtered out) and
     /// request id; span events are kept when spans are exported (to `exporter`).
     pub(crate) fn new(
