@@ -228,6 +228,8 @@ async fn levels_follow_the_status() {
 
 #[tokio::test]
 async fn the_request_id_extractor_outside_the_layers() {
+    // No telemetry here to install the TLS crypto provider reqwest needs.
+    instrument::ensure_crypto_provider();
     let router = Router::new()
         .route("/whoami", get(whoami))
         .route("/maybe", get(maybe_whoami));
