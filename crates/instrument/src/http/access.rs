@@ -9,12 +9,12 @@
 use super::LayerState;
 use super::access_line::{self, AccessLine};
 use super::panic::{self, Payload};
-use super::red::{self, RedRequest, UNMATCHED_PATH};
+use super::red::{self, RedRequest};
 use super::route_cache::RouteCache;
 use super::server_span::ServerSpan;
 use crate::ids::{SpanContext, SpanId, TraceId, new_request_id_bytes, new_span_id, new_trace_id};
 use crate::trace::scope::{self, RequestIdText, RequestScope};
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use axum::response::Response;
 use std::cell::RefCell;
@@ -128,7 +128,6 @@ struct Stages {
     method: Method,
     /// A parsed URI shares its bytes: this clone of the request's copies no text.
     uri: Uri,
-    route: Option<MatchedPath>,
     client: Option<IpAddr>,
     /// The `X-Request-Id` response header.
     header_value: Option<HeaderValue>,
@@ -178,7 +177,7 @@ where
     };
     let header_value = header_value.or_else(|| HeaderValue::from_str(request_id.as_str()).ok());
 
-    let route = request.extensions().get::<MatchedPath>().cloned();
+    let (red, request) = red::begin(&state.metrics, cache, request);
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -201,7 +200,7 @@ where
         if state.exporter.is_some() {
             server_span = Some(Box::new(ServerSpan::begin(
                 &request,
-                route.as_ref().map(MatchedPath::as_str),
+                red.matched_route(),
                 client,
                 request_id.as_str(),
                 ids,
@@ -214,7 +213,6 @@ where
     };
     let ids = scope.ids;
 
-    let (red, request) = red::begin(&state.metrics, cache, route_label(&route), request);
     // Creating the handler's future runs application code too (a service's `call`).
     let (handler, call_panic) = match catch_unwind(AssertUnwindSafe(|| inner.call(request))) {
         Ok(handler) => (Some(handler), None),
@@ -228,7 +226,6 @@ where
             start,
             method,
             uri,
-            route,
             client,
             header_value,
             server_span,
@@ -293,11 +290,6 @@ where
     }
 }
 
-/// The route label of a request: its route template, or `<unmatched>`.
-fn route_label(route: &Option<MatchedPath>) -> &str {
-    route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str)
-}
-
 impl Stages {
     /// The end of the request: metrics, the SERVER span's export, the access line and the
     /// request id header, with one reading of each clock.
@@ -311,7 +303,6 @@ impl Stages {
         let mut response = self.red.finish(
             &state.metrics,
             &self.cache,
-            route_label(&self.route),
             response,
             elapsed.as_secs_f64(),
             now_secs,
@@ -327,7 +318,7 @@ impl Stages {
         let line = AccessLine {
             method: &self.method,
             path: self.uri.path(),
-            route: route_label(&self.route),
+            route: self.red.route(),
             status,
             duration_ms,
             request_id: self.scope.get_mut().request_id.as_str(),
@@ -348,8 +339,7 @@ impl Drop for Stages {
     fn drop(&mut self) {
         // A request whose future was dropped before its response (the client went away).
         if !self.finished {
-            self.red
-                .cancel(&self.state.metrics, &self.cache, route_label(&self.route));
+            self.red.cancel(&self.state.metrics, &self.cache);
         }
     }
 }
@@ -357,6 +347,7 @@ impl Drop for Stages {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::UNMATCHED_PATH;
 
     fn text(headers: &HeaderMap) -> Option<&str> {
         incoming_request_id(headers).map(|(_, t)| t)

@@ -8,7 +8,7 @@ use crate::error::MetricsError;
 use crate::ids::{SpanId, TraceId};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, Registry};
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, header};
 use axum::response::Response;
 use http_body::Body as _;
@@ -115,24 +115,26 @@ fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
 /// that the request's future owns everything it holds.
 pub(crate) struct RedRequest {
     method: &'static str,
+    /// The route template, `None` when no route matched.
+    route: Option<MatchedPath>,
     known_request_size: Option<u64>,
     /// Bytes of a request body of unknown size, counted as the handler reads it.
     counted: Option<Arc<AtomicU64>>,
 }
 
 /// Counts the request as started (in progress included) through the handles `cache` keeps for
-/// the route `path`, and wraps its body for counting when its size is not known up front.
-/// The request must then end in [`RedRequest::finish`] or [`RedRequest::cancel`].
+/// its route, and wraps its body for counting when its size is not known up front. The
+/// request must then end in [`RedRequest::finish`] or [`RedRequest::cancel`].
 pub(crate) fn begin(
     m: &HttpMetrics,
     cache: &RouteCache,
-    path: &str,
     request: Request,
 ) -> (RedRequest, Request) {
     let method = method_label(request.method());
-    let route = cache.route(m, method, path);
-    route.requests.inc();
-    route.in_progress.inc();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let handles = cache.route(m, method, route_label(&route));
+    handles.requests.inc();
+    handles.in_progress.inc();
 
     let known_request_size =
         content_length(request.headers()).or_else(|| request.body().size_hint().exact());
@@ -147,34 +149,48 @@ pub(crate) fn begin(
     };
     let red = RedRequest {
         method,
+        route,
         known_request_size,
         counted,
     };
     (red, request)
 }
 
+/// The route label of a request: its route template, or `<unmatched>`.
+fn route_label(route: &Option<MatchedPath>) -> &str {
+    route.as_ref().map_or(UNMATCHED_PATH, MatchedPath::as_str)
+}
+
 impl RedRequest {
+    /// The route template, if a route matched.
+    pub(crate) fn matched_route(&self) -> Option<&str> {
+        self.route.as_ref().map(MatchedPath::as_str)
+    }
+
+    /// The route label: the route template, or `<unmatched>`.
+    pub(crate) fn route(&self) -> &str {
+        route_label(&self.route)
+    }
+
     /// Takes a request that ends without a response (its future dropped) out of
     /// `http_requests_in_progress`.
-    pub(crate) fn cancel(&self, m: &HttpMetrics, cache: &RouteCache, path: &str) {
-        cache.route(m, self.method, path).in_progress.dec();
+    pub(crate) fn cancel(&self, m: &HttpMetrics, cache: &RouteCache) {
+        cache.route(m, self.method, self.route()).in_progress.dec();
     }
 
     /// Counts, times and sizes the response, and takes the request out of
     /// `http_requests_in_progress`: `elapsed` seconds since the request arrived, `now`
     /// (seconds since the epoch) for the exemplar, which carries `span_ids`.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn finish(
         &self,
         m: &HttpMetrics,
         cache: &RouteCache,
-        path: &str,
         response: Response,
         elapsed: f64,
         now: f64,
         span_ids: Option<(TraceId, SpanId)>,
     ) -> Response {
-        let route = cache.route(m, self.method, path);
+        let route = cache.route(m, self.method, self.route());
         route.in_progress.dec();
         let by_status = route.status(m, response.status());
         by_status.responses.inc();

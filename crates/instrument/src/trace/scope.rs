@@ -150,33 +150,33 @@ impl Drop for Entered<'_> {
     }
 }
 
-/// Calls `f` with the current request, if one is being polled on this thread (and `f` is not
-/// already running for it).
-pub(crate) fn with_current<R>(f: impl FnOnce(&mut RequestScope) -> R) -> Option<R> {
+/// Calls `f` with the cell of the request being polled on this thread, if any.
+fn with_cell<R>(f: impl FnOnce(&RefCell<RequestScope>) -> Option<R>) -> Option<R> {
     let pointer = CURRENT.try_with(Cell::get).ok()?;
     // SAFETY: a non-null pointer in the slot was published by a live `Entered` guard on this
     // thread, whose borrow keeps the RefCell alive and in place until it resets the slot.
     let cell = unsafe { pointer.as_ref() }?;
-    let mut current = cell.try_borrow_mut().ok()?;
-    current.ids?;
-    Some(f(&mut current))
+    f(cell)
+}
+
+/// Calls `f` with the current request, if one is being polled on this thread (and `f` is not
+/// already running for it).
+pub(crate) fn with_current<R>(f: impl FnOnce(&mut RequestScope) -> R) -> Option<R> {
+    with_cell(|cell| {
+        let mut current = cell.try_borrow_mut().ok()?;
+        current.ids?;
+        Some(f(&mut current))
+    })
 }
 
 /// The request id of the request being polled on this thread, traced or not.
 pub(crate) fn current_request_id() -> Option<String> {
-    let pointer = CURRENT.try_with(Cell::get).ok()?;
-    // SAFETY: as in `with_current`.
-    let cell = unsafe { pointer.as_ref() }?;
-    let scope = cell.try_borrow().ok()?;
-    Some(scope.request_id.as_str().to_string())
+    with_cell(|cell| Some(cell.try_borrow().ok()?.request_id.as_str().to_string()))
 }
 
 /// The ids of the current request.
 pub(crate) fn current_ids() -> Option<(TraceId, SpanId)> {
-    let pointer = CURRENT.try_with(Cell::get).ok()?;
-    // SAFETY: as in `with_current`.
-    let cell = unsafe { pointer.as_ref() }?;
-    cell.try_borrow().ok()?.ids
+    with_cell(|cell| cell.try_borrow().ok()?.ids)
 }
 
 /// Where "the current span" is: see the module documentation.
