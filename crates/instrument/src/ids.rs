@@ -27,13 +27,14 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Lowercase hex of an id kept on the stack: `N` is twice the id's length (32 for a trace id,
-/// 16 for a span id), so the per-request ids of log lines need no heap.
+/// The text of an id kept on the stack, so the per-request ids of log lines and headers need
+/// no heap: lowercase hex (`IdText::<32>` for a trace id, `<16>` for a span id), a request id
+/// (hex with dashes) or a `traceparent` value. Always ASCII.
 #[derive(Clone, Copy)]
-pub(crate) struct HexId<const N: usize>([u8; N]);
+pub(crate) struct IdText<const N: usize>([u8; N]);
 
-impl<const N: usize> HexId<N> {
-    /// The hex of `bytes`; `bytes` must be `N / 2` long (longer input is cut, shorter leaves
+impl<const N: usize> IdText<N> {
+    /// The lowercase hex of `bytes`; `bytes` must be `N / 2` long (longer input is cut, shorter leaves
     /// zero digits), which the callers' id types guarantee.
     pub(crate) fn new(bytes: &[u8]) -> Self {
         let mut out = [b'0'; N];
@@ -41,12 +42,12 @@ impl<const N: usize> HexId<N> {
             pair[0] = HEX_DIGITS[usize::from(b >> 4)];
             pair[1] = HEX_DIGITS[usize::from(b & 0xf)];
         }
-        HexId(out)
+        IdText(out)
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        // SAFETY: only ASCII hex digits are ever stored (`new` starts from '0's and writes
-        // digits from HEX_DIGITS), so the bytes are UTF-8. Skipping the check matters: every
+        // SAFETY: only ASCII is ever stored (`new` starts from '0's and writes digits from
+        // HEX_DIGITS; `new_request_id_text` adds dashes), so the bytes are UTF-8. Skipping the check matters: every
         // log line of a request hex-encodes two ids.
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
@@ -121,12 +122,12 @@ pub fn new_span_id() -> SpanId {
 
 /// A new request id: 32 random hex digits in the 8-4-4-4-12 layout of a UUID.
 pub fn new_request_id() -> String {
-    String::from_utf8_lossy(&new_request_id_bytes()).into_owned()
+    new_request_id_text().as_str().to_string()
 }
 
-/// A new request id as [`new_request_id`] makes them, on the stack (ASCII only).
-pub(crate) fn new_request_id_bytes() -> [u8; 36] {
-    let digits = HexId::<32>::new(&new_trace_id());
+/// A new request id as [`new_request_id`] makes them, on the stack.
+pub(crate) fn new_request_id_text() -> IdText<36> {
+    let digits = IdText::<32>::new(&new_trace_id());
     let mut id = [b'-'; 36];
     let mut from = 0;
     for (start, end) in [(0, 8), (9, 13), (14, 18), (19, 23), (24, 36)] {
@@ -134,7 +135,7 @@ pub(crate) fn new_request_id_bytes() -> [u8; 36] {
         id[start..end].copy_from_slice(&digits.0[from..from + len]);
         from += len;
     }
-    id
+    IdText(id)
 }
 
 /// The remote parent of a request: what a W3C `traceparent` header carries.
@@ -177,12 +178,18 @@ impl SpanContext {
 
     /// The `traceparent` header value for this context.
     pub fn to_traceparent(&self) -> String {
-        format!(
-            "00-{}-{}-{}",
-            hex(&self.trace_id),
-            hex(&self.span_id),
-            if self.sampled { "01" } else { "00" }
-        )
+        self.traceparent_text().as_str().to_string()
+    }
+
+    /// The `traceparent` header value on the stack: every outgoing call of a request makes
+    /// one, and the formatting machinery cost more than the call's other header work.
+    pub(crate) fn traceparent_text(&self) -> IdText<55> {
+        let mut text = [b'-'; 55];
+        text[..2].copy_from_slice(b"00");
+        text[3..35].copy_from_slice(&IdText::<32>::new(&self.trace_id).0);
+        text[36..52].copy_from_slice(&IdText::<16>::new(&self.span_id).0);
+        text[53..].copy_from_slice(if self.sampled { b"01" } else { b"00" });
+        IdText(text)
     }
 }
 
@@ -198,6 +205,14 @@ mod tests {
         assert_eq!(hex(&c.span_id), "00f067aa0ba902b7");
         assert!(c.sampled);
         assert_eq!(c.to_traceparent(), v);
+        let unsampled = SpanContext {
+            sampled: false,
+            ..c
+        };
+        assert_eq!(
+            unsampled.to_traceparent(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+        );
     }
 
     #[test]
@@ -239,9 +254,9 @@ mod tests {
     #[test]
     fn stack_hex_matches_heap_hex() {
         let id = [0x00, 0x1f, 0xa0, 0xff, 0x42, 0x07, 0x99, 0xc3];
-        assert_eq!(HexId::<16>::new(&id).as_str(), hex(&id));
-        assert_eq!(HexId::<16>::new(&id).as_str(), "001fa0ff420799c3");
+        assert_eq!(IdText::<16>::new(&id).as_str(), hex(&id));
+        assert_eq!(IdText::<16>::new(&id).as_str(), "001fa0ff420799c3");
         let trace = [0xab; 16];
-        assert_eq!(HexId::<32>::new(&trace).as_str(), hex(&trace));
+        assert_eq!(IdText::<32>::new(&trace).as_str(), hex(&trace));
     }
 }

@@ -12,7 +12,7 @@ use super::panic::{self, Payload};
 use super::red::{self, RedRequest};
 use super::route_cache::RouteCache;
 use super::server_span::ServerSpan;
-use crate::ids::{SpanContext, SpanId, TraceId, new_request_id_bytes, new_span_id, new_trace_id};
+use crate::ids::{SpanContext, SpanId, TraceId, new_request_id_text, new_span_id, new_trace_id};
 use crate::trace::scope::{self, RequestIdText, RequestScope};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
@@ -167,13 +167,7 @@ where
             let id = RequestIdText::new(text);
             (id, reuse.then(|| value.clone()))
         }
-        None => {
-            let fresh = new_request_id_bytes();
-            (
-                RequestIdText::new(std::str::from_utf8(&fresh).unwrap_or_default()),
-                None,
-            )
-        }
+        None => (RequestIdText::new(new_request_id_text().as_str()), None),
     };
     let header_value = header_value.or_else(|| HeaderValue::from_str(request_id.as_str()).ok());
 

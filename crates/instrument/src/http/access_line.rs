@@ -7,7 +7,7 @@
 //! the logfmt layer would make of those fields. Building it here skips the event's dispatch,
 //! field visiting and span lookups, a large part of the layers' cost on a trivial request.
 
-use crate::ids::{HexId, SpanId, TraceId};
+use crate::ids::{IdText, SpanId, TraceId};
 use crate::log::LogWriter;
 use crate::log::logfmt::{decimal, millis_decimal, push_rfc3339_millis, push_value};
 use crate::trace::layer::ACCESS_TARGET;
@@ -112,9 +112,9 @@ fn format(line: &mut String, level: &str, f: &AccessLine<'_>, now: SystemTime) {
     match &f.ids {
         Some((trace_id, span_id)) => {
             line.push_str(" trace_id=");
-            line.push_str(HexId::<32>::new(trace_id).as_str());
+            line.push_str(IdText::<32>::new(trace_id).as_str());
             line.push_str(" span_id=");
-            line.push_str(HexId::<16>::new(span_id).as_str());
+            line.push_str(IdText::<16>::new(span_id).as_str());
         }
         None => line.push_str(" trace_id=\"\" span_id=\"\""),
     }

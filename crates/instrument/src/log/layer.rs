@@ -8,7 +8,7 @@
 
 use super::logfmt::{decimal, millis_decimal, push_pair, push_rfc3339_millis};
 use super::writer::LogWriter;
-use crate::ids::{HexId, SpanId, TraceId};
+use crate::ids::{IdText, SpanId, TraceId};
 use crate::trace::data::SpanData;
 use crate::trace::scope::{self, Effective};
 use std::cell::RefCell;
@@ -167,10 +167,10 @@ where
             push_pair(rest, IDS[0], request_id);
         }
         if !has_ids[1] {
-            push_pair(rest, IDS[1], HexId::<32>::new(trace_id).as_str());
+            push_pair(rest, IDS[1], IdText::<32>::new(trace_id).as_str());
         }
         if !has_ids[2] {
-            push_pair(rest, IDS[2], HexId::<16>::new(span_id).as_str());
+            push_pair(rest, IDS[2], IdText::<16>::new(span_id).as_str());
         }
     };
     let request = scope::current_ids();

@@ -12,6 +12,9 @@ use std::time::Duration;
 use tracing::Instrument;
 use tracing::field::Empty;
 
+/// The header's name as a value: `from_static` checks the name on every call.
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 /// A request prepared by [`propagate`]: send it with [`TracedRequest::send`], which runs the
 /// call inside its CLIENT span and records the response status on it.
 #[derive(Debug)]
@@ -73,10 +76,9 @@ pub fn propagate(builder: reqwest::RequestBuilder) -> TracedRequest {
                 span_id,
                 sampled: true,
             }
-            .to_traceparent();
-            if let Ok(value) = HeaderValue::from_str(&traceparent) {
-                req.headers_mut()
-                    .insert(HeaderName::from_static("traceparent"), value);
+            .traceparent_text();
+            if let Ok(value) = HeaderValue::from_str(traceparent.as_str()) {
+                req.headers_mut().insert(TRACEPARENT.clone(), value);
             }
         }
         req
@@ -98,8 +100,8 @@ pub fn inject(builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
                 span_id,
                 sampled: true,
             }
-            .to_traceparent();
-            builder.header(HeaderName::from_static("traceparent"), traceparent)
+            .traceparent_text();
+            builder.header(TRACEPARENT.clone(), traceparent.as_str())
         }
         None => builder,
     }
