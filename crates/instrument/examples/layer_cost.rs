@@ -110,7 +110,10 @@ fn main() {
         let instrumented = telemetry.instrument(routes(client)).with_state(());
         for (route, what) in [
             ("/items", "a trivial handler"),
-            ("/call", "a handler preparing an outgoing call and logging a line"),
+            (
+                "/call",
+                "a handler preparing an outgoing call and logging a line",
+            ),
         ] {
             eprintln!("{route}/{{id}}: {what}");
             // Warm-up: caches, allocator, label sets.
@@ -129,7 +132,8 @@ fn main() {
             }
             let (pm, im) = (median(p), median(i));
             eprintln!(
-                "{route}/{{id}} median CPU per request: plain {pm:.2} µs, instrumented {im:.2} µs, layers +{:.2} µs",
+                "{route}/{{id}} median CPU per request: plain {pm:.2} µs, \
+                 instrumented {im:.2} µs, layers +{:.2} µs",
                 im - pm
             );
         }

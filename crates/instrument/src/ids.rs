@@ -34,8 +34,8 @@ pub fn hex(bytes: &[u8]) -> String {
 pub(crate) struct IdText<const N: usize>([u8; N]);
 
 impl<const N: usize> IdText<N> {
-    /// The lowercase hex of `bytes`; `bytes` must be `N / 2` long (longer input is cut, shorter leaves
-    /// zero digits), which the callers' id types guarantee.
+    /// The lowercase hex of `bytes`; `bytes` must be `N / 2` long (longer input is cut,
+    /// shorter leaves zero digits), which the callers' id types guarantee.
     pub(crate) fn new(bytes: &[u8]) -> Self {
         let mut out = [b'0'; N];
         for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
@@ -46,9 +46,10 @@ impl<const N: usize> IdText<N> {
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        // SAFETY: only ASCII is ever stored (`new` starts from '0's and writes digits from
-        // HEX_DIGITS; `new_request_id_text` adds dashes), so the bytes are UTF-8. Skipping the check matters: every
-        // log line of a request hex-encodes two ids.
+        // SAFETY: only ASCII is ever stored: '0's and digits from HEX_DIGITS (`new`), and the
+        // dashes and flag digits that `new_request_id_text` and `traceparent_text` add; so the
+        // bytes are UTF-8. Skipping the check matters: every log line of a request hex-encodes
+        // two ids.
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 }
