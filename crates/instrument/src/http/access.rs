@@ -94,19 +94,58 @@ static REQUEST_ID_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 static CORRELATION_ID_NAME: HeaderName = HeaderName::from_static(CORRELATION_ID_HEADER);
 static TRACEPARENT_NAME: HeaderName = HeaderName::from_static("traceparent");
 
-/// The usable incoming request id: its header value and its text, trimmed.
-fn incoming_request_id(headers: &HeaderMap) -> Option<(&HeaderValue, &str)> {
-    [&REQUEST_ID_NAME, &CORRELATION_ID_NAME]
-        .into_iter()
-        .filter_map(|name| {
-            let value = headers.get(name)?;
-            Some((value, value.to_str().ok()?.trim()))
-        })
-        .find(|(_, v)| {
-            !v.is_empty()
-                && v.len() <= MAX_REQUEST_ID_LEN
-                && v.bytes().all(|b| b.is_ascii_graphic())
-        })
+/// Requests with at most this many header values are searched in one pass (see
+/// [`StageHeaders::of`]); larger ones by hashed lookups.
+const SCAN_HEADERS_MAX: usize = 24;
+
+/// The request headers the stages read.
+#[derive(Default)]
+struct StageHeaders<'a> {
+    request_id: Option<&'a HeaderValue>,
+    correlation_id: Option<&'a HeaderValue>,
+    traceparent: Option<&'a HeaderValue>,
+}
+
+impl<'a> StageHeaders<'a> {
+    /// The first value of each header, as `HeaderMap::get` finds it. A request's few headers
+    /// are compared by name in one pass: the three hashed lookups (of names usually absent)
+    /// cost more than comparing names that mostly differ in kind or length.
+    fn of(headers: &'a HeaderMap) -> StageHeaders<'a> {
+        if headers.len() > SCAN_HEADERS_MAX {
+            return StageHeaders {
+                request_id: headers.get(&REQUEST_ID_NAME),
+                correlation_id: headers.get(&CORRELATION_ID_NAME),
+                traceparent: headers.get(&TRACEPARENT_NAME),
+            };
+        }
+        let mut found = StageHeaders::default();
+        for (name, value) in headers {
+            let slot = if *name == REQUEST_ID_NAME {
+                &mut found.request_id
+            } else if *name == CORRELATION_ID_NAME {
+                &mut found.correlation_id
+            } else if *name == TRACEPARENT_NAME {
+                &mut found.traceparent
+            } else {
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        found
+    }
+
+    /// The usable incoming request id: its header value and its text, trimmed.
+    fn request_id(&self) -> Option<(&'a HeaderValue, &'a str)> {
+        [self.request_id, self.correlation_id]
+            .into_iter()
+            .flatten()
+            .filter_map(|value| Some((value, value.to_str().ok()?.trim())))
+            .find(|(_, v)| {
+                !v.is_empty()
+                    && v.len() <= MAX_REQUEST_ID_LEN
+                    && v.bytes().all(|b| b.is_ascii_graphic())
+            })
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -161,7 +200,13 @@ where
 
     // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
     // cannot fail.
-    let (request_id, header_value) = match incoming_request_id(request.headers()) {
+    let found = StageHeaders::of(request.headers());
+    let remote = found
+        .traceparent
+        .filter(|_| traced)
+        .and_then(|v| v.to_str().ok())
+        .and_then(SpanContext::from_traceparent);
+    let (request_id, header_value) = match found.request_id() {
         Some((value, text)) => {
             let reuse = value.len() == text.len();
             let id = RequestIdText::new(text);
@@ -181,11 +226,6 @@ where
 
     let mut server_span = None;
     let scope = if traced {
-        let remote = request
-            .headers()
-            .get(&TRACEPARENT_NAME)
-            .and_then(|v| v.to_str().ok())
-            .and_then(SpanContext::from_traceparent);
         let (trace_id, parent) = match remote {
             Some(remote) => (remote.trace_id, Some(remote.span_id)),
             None => (new_trace_id(), None),
@@ -308,13 +348,15 @@ impl Stages {
         if let (Some(span), Some(exporter)) = (self.server_span.take(), &state.exporter) {
             exporter.send(span.finish(status, self.scope.get_mut(), now));
         }
-        let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+        // Rounded to whole microseconds, in integers: no float rounding per line.
+        let duration_us = elapsed.as_secs() * 1_000_000
+            + u64::from(elapsed.subsec_nanos().saturating_add(500) / 1000);
         let line = AccessLine {
             method: &self.method,
             path: self.uri.path(),
             route: self.red.route(),
             status,
-            duration_ms,
+            duration_us,
             request_id: self.scope.get_mut().request_id.as_str(),
             ids: self.ids,
             client: self.client,
@@ -344,7 +386,7 @@ mod tests {
     use crate::http::UNMATCHED_PATH;
 
     fn text(headers: &HeaderMap) -> Option<&str> {
-        incoming_request_id(headers).map(|(_, t)| t)
+        StageHeaders::of(headers).request_id().map(|(_, t)| t)
     }
 
     #[test]
@@ -358,6 +400,31 @@ mod tests {
         // An unusable X-Request-Id falls back to X-Correlation-ID.
         h.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
         assert_eq!(text(&h), Some("corr"));
+    }
+
+    #[test]
+    fn the_one_pass_finds_what_lookups_find() {
+        let mut few = HeaderMap::new();
+        few.insert("host", HeaderValue::from_static("example"));
+        few.append(REQUEST_ID_HEADER, HeaderValue::from_static("first"));
+        few.append(REQUEST_ID_HEADER, HeaderValue::from_static("second"));
+        few.insert("x-request-idx", HeaderValue::from_static("not it"));
+        few.insert("traceparent", HeaderValue::from_static("00-tp"));
+        let mut many = few.clone();
+        for i in 0..SCAN_HEADERS_MAX {
+            many.insert(
+                HeaderName::try_from(format!("x-filler-{i}")).unwrap(),
+                HeaderValue::from_static("f"),
+            );
+        }
+        assert!(few.len() <= SCAN_HEADERS_MAX && many.len() > SCAN_HEADERS_MAX);
+        for headers in [&few, &many] {
+            let found = StageHeaders::of(headers);
+            assert_eq!(found.request_id, headers.get(REQUEST_ID_HEADER));
+            assert_eq!(found.request_id.unwrap(), "first");
+            assert_eq!(found.correlation_id, None);
+            assert_eq!(found.traceparent.unwrap(), "00-tp");
+        }
     }
 
     use crate::ids::{SpanId, TraceId};

@@ -9,7 +9,7 @@
 
 use crate::ids::{IdText, SpanId, TraceId};
 use crate::log::LogWriter;
-use crate::log::logfmt::{decimal, millis_decimal, push_rfc3339_millis, push_value};
+use crate::log::logfmt::{decimal, push_rfc3339_millis, push_value, thousandths_decimal};
 use crate::trace::layer::ACCESS_TARGET;
 use axum::http::{Method, StatusCode};
 use std::cell::RefCell;
@@ -24,8 +24,8 @@ pub(crate) struct AccessLine<'a> {
     pub(crate) path: &'a str,
     pub(crate) route: &'a str,
     pub(crate) status: StatusCode,
-    /// Milliseconds, rounded to microseconds.
-    pub(crate) duration_ms: f64,
+    /// The duration in microseconds, written as milliseconds with three decimals at most.
+    pub(crate) duration_us: u64,
     pub(crate) request_id: &'a str,
     /// The request span's ids; empty values when the span is filtered out.
     pub(crate) ids: Option<(TraceId, SpanId)>,
@@ -103,10 +103,7 @@ fn format(line: &mut String, level: &str, f: &AccessLine<'_>, now: SystemTime) {
     line.push_str(decimal(u64::from(f.status.as_u16()), &mut digits));
     line.push_str(" duration_ms=");
     let mut millis = [0u8; 24];
-    match millis_decimal(f.duration_ms, &mut millis) {
-        Some(text) => line.push_str(text),
-        None => push_value(line, &f.duration_ms.to_string()),
-    }
+    line.push_str(thousandths_decimal(f.duration_us, &mut millis));
     line.push_str(" request_id=");
     push_value(line, f.request_id);
     match &f.ids {
@@ -158,7 +155,7 @@ mod tests {
             path: "/items/4 2",
             route: "/items/{id}",
             status: StatusCode::OK,
-            duration_ms: 0.012,
+            duration_us: 12,
             request_id: "req-1",
             ids: Some(([0xab; 16], [0x01; 8])),
             client: Some(IpAddr::from([127, 0, 0, 1])),
@@ -171,15 +168,26 @@ mod tests {
         );
         fields.ids = None;
         fields.client = Some("::1".parse().unwrap());
-        fields.duration_ms = 1.0 / 3.0;
+        fields.duration_us = 1_234_500;
         let text = line(&fields);
         assert!(
-            text.ends_with(&format!(
-                "duration_ms={} request_id=req-1 trace_id=\"\" span_id=\"\" client=::1",
-                1.0 / 3.0
-            )),
+            text.ends_with(
+                "duration_ms=1234.5 request_id=req-1 trace_id=\"\" span_id=\"\" client=::1"
+            ),
             "{text}"
         );
+        for (us, ms) in [
+            (0, "0"),
+            (1, "0.001"),
+            (2_000, "2"),
+            (86_400_000_000, "86400000"),
+        ] {
+            fields.duration_us = us;
+            assert!(
+                line(&fields).contains(&format!(" duration_ms={ms} ")),
+                "{us}"
+            );
+        }
         fields.client = None;
         assert!(line(&fields).ends_with(" client=\"\""));
     }
