@@ -212,7 +212,7 @@ where
             let id = RequestIdText::new(text);
             (id, reuse.then(|| value.clone()))
         }
-        None => (RequestIdText::new(new_request_id_text().as_str()), None),
+        None => (RequestIdText::fresh(&new_request_id_text()), None),
     };
     let header_value = header_value.or_else(|| HeaderValue::from_str(request_id.as_str()).ok());
 
@@ -351,13 +351,15 @@ impl Stages {
         // Rounded to whole microseconds, in integers: no float rounding per line.
         let duration_us = elapsed.as_secs() * 1_000_000
             + u64::from(elapsed.subsec_nanos().saturating_add(500) / 1000);
+        let request_id = &self.scope.get_mut().request_id;
         let line = AccessLine {
             method: &self.method,
             path: self.uri.path(),
             route: self.red.route(),
             status,
             duration_us,
-            request_id: self.scope.get_mut().request_id.as_str(),
+            request_id: request_id.as_str(),
+            request_id_plain: request_id.is_plain(),
             ids: self.ids,
             client: self.client,
         };

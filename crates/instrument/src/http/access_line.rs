@@ -27,6 +27,8 @@ pub(crate) struct AccessLine<'a> {
     /// The duration in microseconds, written as milliseconds with three decimals at most.
     pub(crate) duration_us: u64,
     pub(crate) request_id: &'a str,
+    /// Whether `request_id` is known to need no quotes.
+    pub(crate) request_id_plain: bool,
     /// The request span's ids; empty values when the span is filtered out.
     pub(crate) ids: Option<(TraceId, SpanId)>,
     pub(crate) client: Option<IpAddr>,
@@ -92,8 +94,9 @@ fn format(line: &mut String, level: &str, f: &AccessLine<'_>, now: SystemTime) {
     });
     // A timestamp never needs quotes.
     push_rfc3339_millis(line, now);
+    // A method is an HTTP token (the `http` crate checks it): never quoted.
     line.push_str(" msg=request method=");
-    push_value(line, f.method.as_str());
+    line.push_str(f.method.as_str());
     line.push_str(" path=");
     push_value(line, f.path);
     line.push_str(" route=");
@@ -105,7 +108,11 @@ fn format(line: &mut String, level: &str, f: &AccessLine<'_>, now: SystemTime) {
     let mut millis = [0u8; 24];
     line.push_str(thousandths_decimal(f.duration_us, &mut millis));
     line.push_str(" request_id=");
-    push_value(line, f.request_id);
+    if f.request_id_plain {
+        line.push_str(f.request_id);
+    } else {
+        push_value(line, f.request_id);
+    }
     match &f.ids {
         Some((trace_id, span_id)) => {
             line.push_str(" trace_id=");
@@ -157,6 +164,7 @@ mod tests {
             status: StatusCode::OK,
             duration_us: 12,
             request_id: "req-1",
+            request_id_plain: false,
             ids: Some(([0xab; 16], [0x01; 8])),
             client: Some(IpAddr::from([127, 0, 0, 1])),
         };

@@ -6,7 +6,7 @@
 //! fields itself keeps its own. Inside a request, "the span the event happens in" is the request's
 //! own (see `trace::scope`) unless the application opened a span of its own there.
 
-use super::logfmt::{decimal, millis_decimal, push_pair, push_rfc3339_millis};
+use super::logfmt::{decimal, millis_decimal, push_pair, push_plain_pair, push_rfc3339_millis};
 use super::writer::LogWriter;
 use crate::ids::{IdText, SpanId, TraceId};
 use crate::trace::data::SpanData;
@@ -160,17 +160,22 @@ fn push_ids<S>(rest: &mut String, has_ids: [bool; 3], event: &Event<'_>, ctx: &C
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let mut push = |request_id: Option<&str>, trace_id: &TraceId, span_id: &SpanId| {
+    // The request id with whether it is known to need no quotes.
+    let mut push = |request_id: Option<(&str, bool)>, trace_id: &TraceId, span_id: &SpanId| {
         if !has_ids[0]
-            && let Some(request_id) = request_id.filter(|r| !r.is_empty())
+            && let Some((request_id, plain)) = request_id.filter(|(r, _)| !r.is_empty())
         {
-            push_pair(rest, IDS[0], request_id);
+            if plain {
+                push_plain_pair(rest, IDS[0], request_id);
+            } else {
+                push_pair(rest, IDS[0], request_id);
+            }
         }
         if !has_ids[1] {
-            push_pair(rest, IDS[1], IdText::<32>::new(trace_id).as_str());
+            push_plain_pair(rest, IDS[1], IdText::<32>::new(trace_id).as_str());
         }
         if !has_ids[2] {
-            push_pair(rest, IDS[2], IdText::<16>::new(span_id).as_str());
+            push_plain_pair(rest, IDS[2], IdText::<16>::new(span_id).as_str());
         }
     };
     let request = scope::current_ids();
@@ -179,12 +184,14 @@ where
     let data = extensions.as_ref().and_then(|e| e.get::<SpanData>());
     match scope::effective(data, request) {
         Effective::Registry(data) => {
-            push(data.request_id.as_deref(), &data.trace_id, &data.span_id);
+            let request_id = data.request_id.as_deref().map(|r| (r, false));
+            push(request_id, &data.trace_id, &data.span_id);
         }
         Effective::Request => {
             scope::with_current(|s| {
                 if let Some((trace_id, span_id)) = s.ids {
-                    push(Some(s.request_id.as_str()), &trace_id, &span_id);
+                    let request_id = (s.request_id.as_str(), s.request_id.is_plain());
+                    push(Some(request_id), &trace_id, &span_id);
                 }
             });
         }

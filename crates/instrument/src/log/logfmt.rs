@@ -32,6 +32,18 @@ pub(crate) fn push_pair(out: &mut String, key: &str, value: &str) {
     push_value(out, value);
 }
 
+/// Appends ` key=value` as [`push_pair`] does for a value the caller knows needs no quotes
+/// (hex ids, fresh request ids), without scanning it.
+pub(crate) fn push_plain_pair(out: &mut String, key: &str, value: &str) {
+    debug_assert!(!needs_quotes(value), "{value:?} needs quotes");
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(key);
+    out.push('=');
+    out.push_str(value);
+}
+
 /// Appends a value as [`push_pair`] does, after a `key=` the caller wrote.
 pub(crate) fn push_value(out: &mut String, value: &str) {
     if needs_quotes(value) {

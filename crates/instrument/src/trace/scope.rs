@@ -20,7 +20,8 @@
 use super::data::{SpanData, SpanEvent};
 use super::export::SpanSender;
 use crate::http::MAX_REQUEST_ID_LEN;
-use crate::ids::{SpanId, TraceId};
+use crate::ids::{IdText, SpanId, TraceId};
+use crate::log::logfmt::needs_quotes;
 use std::cell::{Cell, RefCell};
 
 /// Ids up to this long are kept inline: fresh ids (36 bytes) and most incoming ones.
@@ -28,9 +29,13 @@ const INLINE_ID_LEN: usize = 46;
 
 /// A request id, inline when short (no heap for fresh ids), small either way since the
 /// request's state is moved a few times per request. Its text is only ever set from a `str`,
-/// so reading it back needs no UTF-8 check.
+/// so reading it back needs no UTF-8 check; whether it needs logfmt quotes is known from the
+/// start, so the lines that carry it need not scan it.
 #[derive(Clone)]
-pub(crate) struct RequestIdText(IdRepr);
+pub(crate) struct RequestIdText {
+    repr: IdRepr,
+    plain: bool,
+}
 
 /// Private to this module: `RequestIdText::as_str` relies on `Inline` holding the bytes of a
 /// `str` cut at a char boundary.
@@ -49,22 +54,39 @@ impl RequestIdText {
             end -= 1;
         }
         let id = &id[..end];
-        if id.len() > INLINE_ID_LEN {
-            return RequestIdText(IdRepr::Heap(id.into()));
-        }
-        let mut bytes = [0; INLINE_ID_LEN];
-        bytes[..id.len()].copy_from_slice(id.as_bytes());
-        // At most INLINE_ID_LEN: fits a u8.
-        let len = id.len() as u8;
-        RequestIdText(IdRepr::Inline { len, bytes })
+        RequestIdText::with_plain(id, !needs_quotes(id))
+    }
+
+    /// A fresh id: hex digits and dashes, which never need quotes.
+    pub(crate) fn fresh(id: &IdText<36>) -> Self {
+        RequestIdText::with_plain(id.as_str(), true)
+    }
+
+    fn with_plain(id: &str, plain: bool) -> Self {
+        let repr = if id.len() > INLINE_ID_LEN {
+            IdRepr::Heap(id.into())
+        } else {
+            let mut bytes = [0; INLINE_ID_LEN];
+            bytes[..id.len()].copy_from_slice(id.as_bytes());
+            // At most INLINE_ID_LEN: fits a u8.
+            let len = id.len() as u8;
+            IdRepr::Inline { len, bytes }
+        };
+        RequestIdText { repr, plain }
+    }
+
+    /// Whether the id is written in log lines without quotes.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        match &self.0 {
+        match &self.repr {
             IdRepr::Inline { len, bytes } => {
-                // SAFETY: `new` is the only writer of `Inline`: the first `len` bytes are
-                // those of a `str` cut at a char boundary, hence UTF-8. The check skipped
-                // here ran on every log line of a request.
+                // SAFETY: `with_plain` is the only writer of `Inline`: the first `len` bytes
+                // are those of a whole `str` (`new` cuts at a char boundary; a fresh id is
+                // ASCII), hence UTF-8. The check skipped here ran on every log line of a
+                // request.
                 unsafe { std::str::from_utf8_unchecked(&bytes[..usize::from(*len)]) }
             }
             IdRepr::Heap(id) => id,
@@ -246,6 +268,18 @@ mod tests {
         }
         assert_eq!(current_ids(), None);
         assert_eq!(with_current(|_| ()), None);
+    }
+
+    #[test]
+    fn request_id_text_knows_whether_it_needs_quotes() {
+        assert!(RequestIdText::new("req-1").is_plain());
+        assert!(!RequestIdText::new("a\"b").is_plain());
+        assert!(!RequestIdText::new("x=y").is_plain());
+        let fresh = crate::ids::new_request_id_text();
+        let id = RequestIdText::fresh(&fresh);
+        assert!(id.is_plain());
+        assert_eq!(id.as_str(), fresh.as_str());
+        assert!(!needs_quotes(id.as_str()));
     }
 
     #[test]
