@@ -53,6 +53,15 @@ struct LineVisitor<'a> {
 
 impl LineVisitor<'_> {
     fn pair(&mut self, field: &Field, value: &str) {
+        self.pair_quoted_if_needed(field, value, false);
+    }
+
+    /// [`Self::pair`] for a value that never needs quotes (digits, `true`): not scanned.
+    fn plain_pair(&mut self, field: &Field, value: &str) {
+        self.pair_quoted_if_needed(field, value, true);
+    }
+
+    fn pair_quoted_if_needed(&mut self, field: &Field, value: &str, plain: bool) {
         let name = field.name();
         if name == "message" {
             self.message.push_str(value);
@@ -61,7 +70,11 @@ impl LineVisitor<'_> {
         if let Some(i) = IDS.iter().position(|k| *k == name) {
             self.has_ids[i] = true;
         }
-        push_pair(self.rest, name, value);
+        if plain {
+            push_plain_pair(self.rest, name, value);
+        } else {
+            push_pair(self.rest, name, value);
+        }
     }
 
     fn formatted(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
@@ -87,16 +100,16 @@ impl Visit for LineVisitor<'_> {
             scratch.clear();
             scratch.push('-');
             scratch.push_str(text);
-            self.pair(field, &scratch);
+            self.plain_pair(field, &scratch);
             self.scratch = scratch;
         } else {
-            self.pair(field, text);
+            self.plain_pair(field, text);
         }
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         let mut digits = [0u8; 20];
-        self.pair(field, decimal(value, &mut digits));
+        self.plain_pair(field, decimal(value, &mut digits));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
@@ -108,7 +121,7 @@ impl Visit for LineVisitor<'_> {
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.pair(field, if value { "true" } else { "false" });
+        self.plain_pair(field, if value { "true" } else { "false" });
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {

@@ -122,6 +122,16 @@ fn special_in_word(x: u64) -> WordScan {
     }
 }
 
+/// Whether a word may hold a byte to escape inside quotes: an ASCII control character, `"`,
+/// `\\`, DEL, or any non-ASCII byte (whether that is a C1 control needs a closer look).
+fn escape_in_word(x: u64) -> bool {
+    x & HIGH != 0
+        || x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0
+        || has_zero_byte(x ^ (ONES * u64::from(b'"')))
+        || has_zero_byte(x ^ (ONES * u64::from(b'\\')))
+        || has_zero_byte(x ^ (ONES * 0x7f))
+}
+
 /// [`needs_quotes`] a byte at a time, for values with non-ASCII characters: a table for the
 /// ASCII bytes; only a 0xC2 byte (the lead of every C1 control character) calls for a look at
 /// the chars.
@@ -142,6 +152,16 @@ fn push_quoted(out: &mut String, value: &str) {
     let bytes = value.as_bytes();
     let (mut run, mut i) = (0, 0);
     while i < bytes.len() {
+        // Eight bytes with nothing to escape are passed over at once (messages are mostly
+        // plain words between the spaces that made them need quotes).
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            if !escape_in_word(u64::from_le_bytes(word)) {
+                i += 8;
+                continue;
+            }
+        }
         let b = bytes[i];
         // A C1 control character is 0xC2 followed by 0x80..=0x9F.
         let c1 = b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n));
@@ -417,6 +437,24 @@ mod tests {
             );
         }
         assert!(needs_quotes(""));
+    }
+
+    #[test]
+    fn long_quoted_values_read_as_char_by_char_escaping() {
+        // Each tricky piece at every offset of values longer than a word or two.
+        let pieces = [
+            "\"", "\\", "\n", "\u{1}", "\u{7f}", "\u{85}", "\u{e9}", " ", "=", "\u{20ac}",
+        ];
+        for piece in pieces {
+            for before in 0..17 {
+                for after in [0, 1, 7, 8, 9] {
+                    let value = format!("{}{piece}{}", "a b".repeat(before), "z".repeat(after));
+                    let mut out = String::new();
+                    push_quoted(&mut out, &value);
+                    assert_eq!(out, quoted_reference(&value), "{value:?}");
+                }
+            }
+        }
     }
 
     #[test]
