@@ -39,25 +39,9 @@ for tool in wrk valgrind; do
     apt-get install -y --no-install-recommends "$tool" >/dev/null
   fi
 done
-if [ -n "${INSTRUMENT_OVERHEAD_BIN:-}" ]; then
-  BIN=$INSTRUMENT_OVERHEAD_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tetrad-target}
-  cargo build --release -q -p instrument-overhead
-  BIN=$CARGO_TARGET_DIR/release/instrument-overhead
-fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Waits for a server's /health (under cachegrind a server takes seconds to start).
-wait_ready() {
-  for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2
-  return 1
-}
+# shellcheck source=bench/instrument-common.sh
+. bench/instrument-common.sh
+BIN=$(instrument_overhead_bin)
 
 WORK=$(mktemp -d)
 INVENTORY_PORT=$(free_port)
@@ -80,7 +64,8 @@ measure() {
   valgrind --tool=cachegrind --cache-sim=yes --cachegrind-out-file="$out" \
     "$BIN" "$mode" "$port" "http://127.0.0.1:$INVENTORY_PORT" >/dev/null 2>"$out.log" &
   pid=$!
-  wait_ready "$port"
+  # Under cachegrind a server takes seconds to start.
+  wait_ready "$port" 300
   requests=$(wrk -t1 -c"$CONNECTIONS" -s bench/instrument-mix.lua -d"${seconds}s" \
     "http://127.0.0.1:$port/" | awk '/requests in/ {print $1}')
   kill -INT "$pid"

@@ -43,27 +43,9 @@ cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then
   apt-get install -y --no-install-recommends wrk >/dev/null
 fi
-# INSTRUMENT_OVERHEAD_BIN runs an already built server instead (e.g. one built from another
-# commit, to compare before and after a change under the same machine load).
-if [ -n "${INSTRUMENT_OVERHEAD_BIN:-}" ]; then
-  BIN=$INSTRUMENT_OVERHEAD_BIN
-else
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/tetrad-target}
-  cargo build --release -q -p instrument-overhead
-  BIN=$CARGO_TARGET_DIR/release/instrument-overhead
-fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_ready() {
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
-    curl -sf "http://127.0.0.1:$1/" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2
-  return 1
-}
+# shellcheck source=bench/instrument-common.sh
+. bench/instrument-common.sh
+BIN=$(instrument_overhead_bin)
 
 # Stops a server the script started: SIGINT is its graceful shutdown (logs flushed).
 stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
