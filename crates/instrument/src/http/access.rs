@@ -12,7 +12,7 @@ use super::panic::{self, Payload};
 use super::red::{self, RedRequest};
 use super::route_cache::RouteCache;
 use super::server_span::ServerSpan;
-use crate::ids::{SpanContext, SpanId, TraceId, new_request_id_text, new_span_id, new_trace_id};
+use crate::ids::{SpanContext, new_request_id_text, new_span_id, new_trace_id};
 use crate::trace::scope::{self, RequestIdText, RequestScope};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
@@ -174,7 +174,6 @@ struct Stages {
     server_span: Option<Box<ServerSpan>>,
     /// Published in the thread's slot while the handler is polled (see `trace::scope`).
     scope: RefCell<RequestScope>,
-    ids: Option<(TraceId, SpanId)>,
     red: RedRequest,
     /// A panic of the application's service while it created the handler's future.
     call_panic: Option<Payload>,
@@ -245,7 +244,6 @@ where
     } else {
         RequestScope::new(None, request_id, None)
     };
-    let ids = scope.ids;
 
     // Creating the handler's future runs application code too (a service's `call`).
     let (handler, call_panic) = match catch_unwind(AssertUnwindSafe(|| inner.call(request))) {
@@ -264,7 +262,6 @@ where
             header_value,
             server_span,
             scope: RefCell::new(scope),
-            ids,
             red,
             call_panic,
             finished: false,
@@ -294,7 +291,7 @@ where
             // the request while it runs; so does the error line of a panic.
             let entered = scope::enter(&stages.scope);
             let hook = stages.state.hook;
-            let profiled = stages.ids.filter(|_| (hook.active)());
+            let profiled = (hook.active)().then(|| stages.scope.borrow().ids).flatten();
             if let Some((trace_id, span_id)) = profiled {
                 (hook.set)(trace_id, span_id);
             }
@@ -330,6 +327,7 @@ impl Stages {
     fn finish(mut self, response: Response) -> Response {
         let elapsed = self.start.elapsed();
         let now = SystemTime::now();
+        let ids = self.scope.get_mut().ids;
         let now_secs = now
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -340,7 +338,7 @@ impl Stages {
             response,
             elapsed.as_secs_f64(),
             now_secs,
-            self.ids,
+            ids,
         );
         self.finished = true;
 
@@ -351,16 +349,15 @@ impl Stages {
         // Rounded to whole microseconds, in integers: no float rounding per line.
         let duration_us = elapsed.as_secs() * 1_000_000
             + u64::from(elapsed.subsec_nanos().saturating_add(500) / 1000);
-        let request_id = &self.scope.get_mut().request_id;
+        let scope = self.scope.get_mut();
         let line = AccessLine {
             method: &self.method,
             path: self.uri.path(),
             route: self.red.route(),
             status,
             duration_us,
-            request_id: request_id.as_str(),
-            request_id_plain: request_id.is_plain(),
-            ids: self.ids,
+            request_id: &scope.request_id,
+            ids: scope.ids,
             client: self.client,
         };
         access_line::write(&state.log_writer, &line, now);

@@ -9,8 +9,11 @@
 
 use crate::ids::{IdText, SpanId, TraceId};
 use crate::log::LogWriter;
-use crate::log::logfmt::{decimal, push_rfc3339_millis, push_value, thousandths_decimal};
+use crate::log::logfmt::{
+    decimal, push_rfc3339_millis, push_value, push_value_known, thousandths_decimal,
+};
 use crate::trace::layer::ACCESS_TARGET;
+use crate::trace::scope::RequestIdText;
 use axum::http::{Method, StatusCode};
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -26,9 +29,7 @@ pub(crate) struct AccessLine<'a> {
     pub(crate) status: StatusCode,
     /// The duration in microseconds, written as milliseconds with three decimals at most.
     pub(crate) duration_us: u64,
-    pub(crate) request_id: &'a str,
-    /// Whether `request_id` is known to need no quotes.
-    pub(crate) request_id_plain: bool,
+    pub(crate) request_id: &'a RequestIdText,
     /// The request span's ids; empty values when the span is filtered out.
     pub(crate) ids: Option<(TraceId, SpanId)>,
     pub(crate) client: Option<IpAddr>,
@@ -108,11 +109,7 @@ fn format(line: &mut String, level: &str, f: &AccessLine<'_>, now: SystemTime) {
     let mut millis = [0u8; 24];
     line.push_str(thousandths_decimal(f.duration_us, &mut millis));
     line.push_str(" request_id=");
-    if f.request_id_plain {
-        line.push_str(f.request_id);
-    } else {
-        push_value(line, f.request_id);
-    }
+    push_value_known(line, f.request_id.as_str(), f.request_id.is_plain());
     match &f.ids {
         Some((trace_id, span_id)) => {
             line.push_str(" trace_id=");
@@ -157,14 +154,14 @@ mod tests {
     #[test]
     fn fields_in_order_quoted_as_logfmt() {
         let method = Method::GET;
+        let request_id = RequestIdText::new("req-1");
         let mut fields = AccessLine {
             method: &method,
             path: "/items/4 2",
             route: "/items/{id}",
             status: StatusCode::OK,
             duration_us: 12,
-            request_id: "req-1",
-            request_id_plain: false,
+            request_id: &request_id,
             ids: Some(([0xab; 16], [0x01; 8])),
             client: Some(IpAddr::from([127, 0, 0, 1])),
         };

@@ -6,7 +6,7 @@
 //! fields itself keeps its own. Inside a request, "the span the event happens in" is the request's
 //! own (see `trace::scope`) unless the application opened a span of its own there.
 
-use super::logfmt::{decimal, millis_decimal, push_pair, push_plain_pair, push_rfc3339_millis};
+use super::logfmt::{decimal, millis_decimal, push_pair, push_pair_known, push_rfc3339_millis};
 use super::writer::LogWriter;
 use crate::ids::{IdText, SpanId, TraceId};
 use crate::trace::data::SpanData;
@@ -70,11 +70,7 @@ impl LineVisitor<'_> {
         if let Some(i) = IDS.iter().position(|k| *k == name) {
             self.has_ids[i] = true;
         }
-        if plain {
-            push_plain_pair(self.rest, name, value);
-        } else {
-            push_pair(self.rest, name, value);
-        }
+        push_pair_known(self.rest, name, value, plain);
     }
 
     fn formatted(&mut self, field: &Field, value: std::fmt::Arguments<'_>) {
@@ -178,17 +174,13 @@ where
         if !has_ids[0]
             && let Some((request_id, plain)) = request_id.filter(|(r, _)| !r.is_empty())
         {
-            if plain {
-                push_plain_pair(rest, IDS[0], request_id);
-            } else {
-                push_pair(rest, IDS[0], request_id);
-            }
+            push_pair_known(rest, IDS[0], request_id, plain);
         }
         if !has_ids[1] {
-            push_plain_pair(rest, IDS[1], IdText::<32>::new(trace_id).as_str());
+            push_pair_known(rest, IDS[1], IdText::<32>::new(trace_id).as_str(), true);
         }
         if !has_ids[2] {
-            push_plain_pair(rest, IDS[2], IdText::<16>::new(span_id).as_str());
+            push_pair_known(rest, IDS[2], IdText::<16>::new(span_id).as_str(), true);
         }
     };
     let request = scope::current_ids();

@@ -24,24 +24,18 @@ static QUOTE: [bool; 256] = {
 /// empty or contains a space, `=`, `"`, `\` or a control character, with `\"`, `\\`, `\n`,
 /// `\r`, `\t` escapes inside quotes.
 pub(crate) fn push_pair(out: &mut String, key: &str, value: &str) {
-    if !out.is_empty() {
-        out.push(' ');
-    }
-    out.push_str(key);
-    out.push('=');
-    push_value(out, value);
+    push_pair_known(out, key, value, false);
 }
 
-/// Appends ` key=value` as [`push_pair`] does for a value the caller knows needs no quotes
-/// (hex ids, fresh request ids), without scanning it.
-pub(crate) fn push_plain_pair(out: &mut String, key: &str, value: &str) {
-    debug_assert!(!needs_quotes(value), "{value:?} needs quotes");
+/// [`push_pair`] for a value whose need of quotes may be known: a `plain` value (hex ids,
+/// digits, fresh request ids) is copied without a scan.
+pub(crate) fn push_pair_known(out: &mut String, key: &str, value: &str, plain: bool) {
     if !out.is_empty() {
         out.push(' ');
     }
     out.push_str(key);
     out.push('=');
-    out.push_str(value);
+    push_value_known(out, value, plain);
 }
 
 /// Appends a value as [`push_pair`] does, after a `key=` the caller wrote.
@@ -50,6 +44,16 @@ pub(crate) fn push_value(out: &mut String, value: &str) {
         push_quoted(out, value);
     } else {
         out.push_str(value);
+    }
+}
+
+/// [`push_value`] for a value whose need of quotes may be known (see [`push_pair_known`]).
+pub(crate) fn push_value_known(out: &mut String, value: &str, plain: bool) {
+    if plain {
+        debug_assert!(!needs_quotes(value), "{value:?} needs quotes");
+        out.push_str(value);
+    } else {
+        push_value(out, value);
     }
 }
 
@@ -67,14 +71,17 @@ pub(crate) fn needs_quotes(value: &str) -> bool {
     }
     // Eight bytes at a time: every log line's values go through here, and a byte at a time
     // through a table was the largest part of a line's cost (about 7 instructions a byte).
+    let verdict = |word: [u8; 8]| match special_in_word(u64::from_le_bytes(word)) {
+        WordScan::Plain => None,
+        WordScan::Special => Some(true),
+        WordScan::NonAscii => Some(needs_quotes_by_byte(value)),
+    };
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        match special_in_word(u64::from_le_bytes(word)) {
-            WordScan::Plain => {}
-            WordScan::Special => return true,
-            WordScan::NonAscii => return needs_quotes_by_byte(value),
+        if let Some(quote) = verdict(word) {
+            return quote;
         }
     }
     let rest = chunks.remainder();
@@ -84,11 +91,7 @@ pub(crate) fn needs_quotes(value: &str) -> bool {
     // The tail, padded with a byte that needs no quotes.
     let mut word = [b'a'; 8];
     word[..rest.len()].copy_from_slice(rest);
-    match special_in_word(u64::from_le_bytes(word)) {
-        WordScan::Plain => false,
-        WordScan::Special => true,
-        WordScan::NonAscii => needs_quotes_by_byte(value),
-    }
+    verdict(word).unwrap_or(false)
 }
 
 /// What one word of a value holds.
@@ -99,22 +102,27 @@ enum WordScan {
     NonAscii,
 }
 
-/// Whether any byte of `v` is zero (exact for the word as a whole).
-fn has_zero_byte(v: u64) -> bool {
+/// Whether any byte of `x` equals `b` (exact for the word as a whole).
+fn has_byte(x: u64, b: u8) -> bool {
+    let v = x ^ (ONES * u64::from(b));
     v.wrapping_sub(ONES) & !v & HIGH != 0
+}
+
+/// Whether any byte of `x` is below `n`, for words whose bytes are all ASCII (exact then).
+fn has_byte_below(x: u64, n: u8) -> bool {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0
 }
 
 fn special_in_word(x: u64) -> WordScan {
     if x & HIGH != 0 {
         return WordScan::NonAscii;
     }
-    // All bytes below 0x80 here, where "some byte below 0x21" (controls and space) is exact.
-    let below_space = x.wrapping_sub(ONES * 0x21) & !x & HIGH != 0;
-    let special = below_space
-        || has_zero_byte(x ^ (ONES * u64::from(b'"')))
-        || has_zero_byte(x ^ (ONES * u64::from(b'=')))
-        || has_zero_byte(x ^ (ONES * u64::from(b'\\')))
-        || has_zero_byte(x ^ (ONES * 0x7f));
+    // Controls and space, `"`, `=`, `\`, DEL.
+    let special = has_byte_below(x, 0x21)
+        || has_byte(x, b'"')
+        || has_byte(x, b'=')
+        || has_byte(x, b'\\')
+        || has_byte(x, 0x7f);
     if special {
         WordScan::Special
     } else {
@@ -123,13 +131,13 @@ fn special_in_word(x: u64) -> WordScan {
 }
 
 /// Whether a word may hold a byte to escape inside quotes: an ASCII control character, `"`,
-/// `\\`, DEL, or any non-ASCII byte (whether that is a C1 control needs a closer look).
+/// `\`, DEL, or any non-ASCII byte (whether that is a C1 control needs a closer look).
 fn escape_in_word(x: u64) -> bool {
     x & HIGH != 0
-        || x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0
-        || has_zero_byte(x ^ (ONES * u64::from(b'"')))
-        || has_zero_byte(x ^ (ONES * u64::from(b'\\')))
-        || has_zero_byte(x ^ (ONES * 0x7f))
+        || has_byte_below(x, 0x20)
+        || has_byte(x, b'"')
+        || has_byte(x, b'\\')
+        || has_byte(x, 0x7f)
 }
 
 /// [`needs_quotes`] a byte at a time, for values with non-ASCII characters: a table for the
