@@ -13,6 +13,7 @@ use super::red::{self, RedRequest};
 use super::route_cache::RouteCache;
 use super::server_span::ServerSpan;
 use crate::ids::{SpanContext, new_request_id_text, new_span_id, new_trace_id};
+use crate::trace::enabled::filter_enabled;
 use crate::trace::scope::{self, RequestIdText, RequestScope};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
@@ -195,7 +196,7 @@ where
 {
     let start = Instant::now();
     // The log filter decides, as for the `tracing` span this replaces.
-    let traced = tracing::span_enabled!(tracing::Level::INFO);
+    let traced = filter_enabled!(SPAN, target: module_path!(), tracing::Level::INFO);
 
     // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
     // cannot fail.

@@ -12,6 +12,7 @@ use crate::log::LogWriter;
 use crate::log::logfmt::{
     decimal, push_rfc3339_millis, push_value, push_value_known, thousandths_decimal,
 };
+use crate::trace::enabled::filter_enabled;
 use crate::trace::layer::ACCESS_TARGET;
 use crate::trace::scope::RequestIdText;
 use axum::http::{Method, StatusCode};
@@ -47,15 +48,15 @@ fn level(status: StatusCode) -> (&'static str, bool) {
     match status.as_u16() {
         500.. => (
             "error",
-            tracing::event_enabled!(target: ACCESS_TARGET, Level::ERROR),
+            filter_enabled!(EVENT, target: ACCESS_TARGET, Level::ERROR),
         ),
         400..500 => (
             "warn",
-            tracing::event_enabled!(target: ACCESS_TARGET, Level::WARN),
+            filter_enabled!(EVENT, target: ACCESS_TARGET, Level::WARN),
         ),
         _ => (
             "info",
-            tracing::event_enabled!(target: ACCESS_TARGET, Level::INFO),
+            filter_enabled!(EVENT, target: ACCESS_TARGET, Level::INFO),
         ),
     }
 }

@@ -63,7 +63,11 @@ impl PlainClientSpan {
         }
         // The log filter decides, as it would for the registry span this replaces (whose
         // target is `propagate`'s module).
-        if !tracing::span_enabled!(target: "instrument::trace::propagate", tracing::Level::INFO) {
+        if !crate::trace::enabled::filter_enabled!(
+            SPAN,
+            target: "instrument::trace::propagate",
+            tracing::Level::INFO
+        ) {
             return None;
         }
         Some(PlainClientSpan::begin(request, trace_id, parent, exporter))

@@ -3,6 +3,7 @@
 
 pub(crate) mod client_span;
 pub(crate) mod data;
+pub(crate) mod enabled;
 pub(crate) mod export;
 pub(crate) mod layer;
 mod propagate;
