@@ -101,13 +101,18 @@ pub(crate) fn method_label(method: &Method) -> &'static str {
     }
 }
 
-fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+/// A body's size when known before it is read: the body's exact size hint (hyper's from the
+/// request's framing; a buffered response body's own length), else a `Content-Length` header
+/// the application set. The hint goes first: it costs no header lookup.
+fn known_size(body: &Body, headers: &axum::http::HeaderMap) -> Option<u64> {
+    body.size_hint().exact().or_else(|| {
+        headers
+            .get(header::CONTENT_LENGTH)?
+            .to_str()
+            .ok()?
+            .parse()
+            .ok()
+    })
 }
 
 /// What the metrics need from a request's start to its end. The route's handles are looked up
@@ -136,8 +141,7 @@ pub(crate) fn begin(
     handles.requests.inc();
     handles.in_progress.inc();
 
-    let known_request_size =
-        content_length(request.headers()).or_else(|| request.body().size_hint().exact());
+    let known_request_size = known_size(request.body(), request.headers());
     let (request, counted) = match known_request_size {
         Some(_) => (request, None),
         None => {
@@ -207,7 +211,7 @@ impl RedRequest {
         route.request_size.observe(request_size as f64);
 
         let response_size = &by_status.response_size;
-        match content_length(response.headers()).or_else(|| response.body().size_hint().exact()) {
+        match known_size(response.body(), response.headers()) {
             Some(n) => {
                 response_size.observe(n as f64);
                 response
