@@ -135,13 +135,13 @@ impl<'a> StageHeaders<'a> {
         found
     }
 
-    /// The usable incoming request id: its header value and its text, trimmed.
-    fn request_id(&self) -> Option<(&'a HeaderValue, &'a str)> {
+    /// The usable incoming request id's text, trimmed.
+    fn request_id(&self) -> Option<&'a str> {
         [self.request_id, self.correlation_id]
             .into_iter()
             .flatten()
-            .filter_map(|value| Some((value, value.to_str().ok()?.trim())))
-            .find(|(_, v)| {
+            .filter_map(|value| Some(value.to_str().ok()?.trim()))
+            .find(|v| {
                 !v.is_empty()
                     && v.len() <= MAX_REQUEST_ID_LEN
                     && v.bytes().all(|b| b.is_ascii_graphic())
@@ -169,8 +169,6 @@ struct Stages {
     /// A parsed URI shares its bytes: this clone of the request's copies no text.
     uri: Uri,
     client: Option<IpAddr>,
-    /// The `X-Request-Id` response header.
-    header_value: Option<HeaderValue>,
     /// Only there when spans are exported, boxed since it is large.
     server_span: Option<Box<ServerSpan>>,
     /// Published in the thread's slot while the handler is polled (see `trace::scope`).
@@ -198,23 +196,16 @@ where
     // The log filter decides, as for the `tracing` span this replaces.
     let traced = filter_enabled!(SPAN, target: module_path!(), tracing::Level::INFO);
 
-    // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
-    // cannot fail.
     let found = StageHeaders::of(request.headers());
     let remote = found
         .traceparent
         .filter(|_| traced)
         .and_then(|v| v.to_str().ok())
         .and_then(SpanContext::from_traceparent);
-    let (request_id, header_value) = match found.request_id() {
-        Some((value, text)) => {
-            let reuse = value.len() == text.len();
-            let id = RequestIdText::new(text);
-            (id, reuse.then(|| value.clone()))
-        }
-        None => (RequestIdText::fresh(&new_request_id_text()), None),
+    let request_id = match found.request_id() {
+        Some(text) => RequestIdText::new(text),
+        None => RequestIdText::fresh(&new_request_id_text()),
     };
-    let header_value = header_value.or_else(|| HeaderValue::from_str(request_id.as_str()).ok());
 
     let (red, request) = red::begin(&state.metrics, cache, request);
     let client = request
@@ -260,7 +251,6 @@ where
             method,
             uri,
             client,
-            header_value,
             server_span,
             scope: RefCell::new(scope),
             red,
@@ -315,17 +305,17 @@ where
                 Poll::Ready(Err(payload)) => panic::panic_response(payload),
             }
         };
-        let Some(stages) = this.stages.take() else {
-            panic!("a request's future polled after its response");
-        };
-        Poll::Ready(Ok(stages.finish(response)))
+        let response = stages.finish(response);
+        // Dropped in place: the stages are large, and moving them out costs a copy.
+        *this.stages = None;
+        Poll::Ready(Ok(response))
     }
 }
 
 impl Stages {
     /// The end of the request: metrics, the SERVER span's export, the access line and the
     /// request id header, with one reading of each clock.
-    fn finish(mut self, response: Response) -> Response {
+    fn finish(&mut self, response: Response) -> Response {
         let elapsed = self.start.elapsed();
         let now = SystemTime::now();
         let ids = self.scope.get_mut().ids;
@@ -362,7 +352,9 @@ impl Stages {
             client: self.client,
         };
         access_line::write(&state.log_writer, &line, now);
-        if let Some(value) = self.header_value.take() {
+        // Incoming ids were checked to be visible ASCII and new ones are hex: the header value
+        // cannot fail.
+        if let Ok(value) = HeaderValue::from_str(scope.request_id.as_str()) {
             response
                 .headers_mut()
                 .insert(REQUEST_ID_NAME.clone(), value);
@@ -386,7 +378,7 @@ mod tests {
     use crate::http::UNMATCHED_PATH;
 
     fn text(headers: &HeaderMap) -> Option<&str> {
-        StageHeaders::of(headers).request_id().map(|(_, t)| t)
+        StageHeaders::of(headers).request_id()
     }
 
     #[test]
