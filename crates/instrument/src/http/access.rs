@@ -16,7 +16,8 @@ use crate::ids::{SpanContext, new_request_id_text, new_span_id, new_trace_id};
 use crate::trace::enabled::filter_enabled;
 use crate::trace::scope::{self, RequestIdText, RequestScope};
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use std::cell::RefCell;
 use std::convert::Infallible;
@@ -166,8 +167,9 @@ struct Stages {
     cache: Arc<RouteCache>,
     start: Instant,
     method: Method,
-    /// A parsed URI shares its bytes: this clone of the request's copies no text.
-    uri: Uri,
+    /// The request's path (and query), for the access line: a parsed URI shares its bytes,
+    /// so this clone copies no text; `None` where `Uri::path` is empty (`*`, authorities).
+    path: Option<PathAndQuery>,
     client: Option<IpAddr>,
     /// Only there when spans are exported, boxed since it is large.
     server_span: Option<Box<ServerSpan>>,
@@ -213,7 +215,7 @@ where
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let method = request.method().clone();
-    let uri = request.uri().clone();
+    let path = request.uri().path_and_query().cloned();
 
     let mut server_span = None;
     let scope = if traced {
@@ -249,7 +251,7 @@ where
             cache: cache.clone(),
             start,
             method,
-            uri,
+            path,
             client,
             server_span,
             scope: RefCell::new(scope),
@@ -343,7 +345,7 @@ impl Stages {
         let scope = self.scope.get_mut();
         let line = AccessLine {
             method: &self.method,
-            path: self.uri.path(),
+            path: self.path.as_ref().map_or("", PathAndQuery::path),
             route: self.red.route(),
             status,
             duration_us,
@@ -379,6 +381,26 @@ mod tests {
 
     fn text(headers: &HeaderMap) -> Option<&str> {
         StageHeaders::of(headers).request_id()
+    }
+
+    #[test]
+    fn the_kept_path_is_the_uris_path() {
+        for text in [
+            "/items/1?x=2",
+            "/",
+            "*",
+            "http://h",
+            "http://h/x?y",
+            "h.example:443",
+        ] {
+            let uri: axum::http::Uri = text.parse().unwrap();
+            let kept = uri.path_and_query().cloned();
+            assert_eq!(
+                kept.as_ref().map_or("", PathAndQuery::path),
+                uri.path(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

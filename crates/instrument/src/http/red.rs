@@ -3,7 +3,7 @@
 
 use super::body::{CountingBody, Sink};
 use super::exception::ExceptionType;
-use super::route_cache::RouteCache;
+use super::route_cache::{Cached, RouteCache, RouteHandles, RouteSlot};
 use crate::error::MetricsError;
 use crate::ids::{SpanId, TraceId};
 use crate::metrics::{CounterVec, GaugeVec, HistogramVec, Registry};
@@ -122,6 +122,8 @@ pub(crate) struct RedRequest {
     method: &'static str,
     /// The route template, `None` when no route matched.
     route: Option<MatchedPath>,
+    /// Where the route's metric handles were found at the start.
+    route_slot: RouteSlot,
     known_request_size: Option<u64>,
     /// Bytes of a request body of unknown size, counted as the handler reads it.
     counted: Option<Arc<AtomicU64>>,
@@ -137,7 +139,7 @@ pub(crate) fn begin(
 ) -> (RedRequest, Request) {
     let method = method_label(request.method());
     let route = request.extensions().get::<MatchedPath>().cloned();
-    let handles = cache.route(m, method, route_label(&route));
+    let (handles, route_slot) = cache.route(m, method, route_label(&route));
     handles.requests.inc();
     handles.in_progress.inc();
 
@@ -154,6 +156,7 @@ pub(crate) fn begin(
     let red = RedRequest {
         method,
         route,
+        route_slot,
         known_request_size,
         counted,
     };
@@ -176,10 +179,15 @@ impl RedRequest {
         route_label(&self.route)
     }
 
+    /// The route's metric handles, found again where the start found them.
+    fn handles<'c>(&self, m: &HttpMetrics, cache: &'c RouteCache) -> Cached<'c, RouteHandles> {
+        cache.route_again(self.route_slot, m, self.method, self.route())
+    }
+
     /// Takes a request that ends without a response (its future dropped) out of
     /// `http_requests_in_progress`.
     pub(crate) fn cancel(&self, m: &HttpMetrics, cache: &RouteCache) {
-        cache.route(m, self.method, self.route()).in_progress.dec();
+        self.handles(m, cache).in_progress.dec();
     }
 
     /// Counts, times and sizes the response, and takes the request out of
@@ -194,7 +202,7 @@ impl RedRequest {
         now: f64,
         span_ids: Option<(TraceId, SpanId)>,
     ) -> Response {
-        let route = cache.route(m, self.method, self.route());
+        let route = self.handles(m, cache);
         route.in_progress.dec();
         let by_status = route.status(m, response.status());
         by_status.responses.inc();

@@ -57,28 +57,44 @@ impl<T> Deref for Cached<'_, T> {
 }
 
 impl<T, const N: usize> Slots<T, N> {
-    fn find(&self, matches: &impl Fn(&T) -> bool) -> Option<&T> {
+    /// The first entry `matches` accepts, and its slot.
+    fn find(&self, matches: &impl Fn(&T) -> bool) -> Option<(usize, &T)> {
         // Slots fill in order: the first empty one ends the scan.
         self.slots
             .iter()
             .map_while(OnceLock::get)
-            .find(|t| matches(t))
+            .enumerate()
+            .find(|(_, t)| matches(t))
     }
 
-    fn get_or_add(&self, matches: impl Fn(&T) -> bool, make: impl FnOnce() -> T) -> Cached<'_, T> {
-        if let Some(found) = self.find(&matches) {
-            return Cached::Kept(found);
+    /// The entry `matches` accepts, added by `make` when there is none, and its slot when it is
+    /// kept.
+    fn get_or_add(
+        &self,
+        matches: impl Fn(&T) -> bool,
+        make: impl FnOnce() -> T,
+    ) -> (Cached<'_, T>, Option<usize>) {
+        if let Some((slot, found)) = self.find(&matches) {
+            return (Cached::Kept(found), Some(slot));
         }
         let _filling = self.filling.lock();
         // Another request may have added it meanwhile.
-        if let Some(found) = self.find(&matches) {
-            return Cached::Kept(found);
+        if let Some((slot, found)) = self.find(&matches) {
+            return (Cached::Kept(found), Some(slot));
         }
         let value = make();
-        match self.slots.iter().find(|s| s.get().is_none()) {
-            Some(slot) => Cached::Kept(slot.get_or_init(|| value)),
-            None => Cached::Once(Box::new(value)),
+        match self.slots.iter().position(|s| s.get().is_none()) {
+            Some(slot) => (
+                Cached::Kept(self.slots[slot].get_or_init(|| value)),
+                Some(slot),
+            ),
+            None => (Cached::Once(Box::new(value)), None),
         }
+    }
+
+    /// The entry kept in `slot`.
+    fn at(&self, slot: usize) -> Option<&T> {
+        self.slots.get(slot)?.get()
     }
 
     #[cfg(test)]
@@ -111,15 +127,20 @@ pub(crate) struct StatusHandles {
     pub(crate) response_size: Histogram,
 }
 
+/// Where a request's route handles were found in its [`RouteCache`], so that the end of the
+/// request finds them again without comparing labels.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RouteSlot(Option<usize>);
+
 impl RouteCache {
-    /// The handles of `method` and `route`, cached when there is room.
+    /// The handles of `method` and `route`, cached when there is room, and where.
     pub(crate) fn route(
         &self,
         metrics: &HttpMetrics,
         method: &'static str,
         route: &str,
-    ) -> Cached<'_, RouteHandles> {
-        self.routes.get_or_add(
+    ) -> (Cached<'_, RouteHandles>, RouteSlot) {
+        let (handles, slot) = self.routes.get_or_add(
             |h| h.method == method && &*h.route == route,
             || RouteHandles {
                 method,
@@ -129,7 +150,22 @@ impl RouteCache {
                 request_size: metrics.request_size.with(&[method, route]),
                 statuses: Slots::default(),
             },
-        )
+        );
+        (handles, RouteSlot(slot))
+    }
+
+    /// The handles [`RouteCache::route`] gave for the same `method` and `route` with `slot`.
+    pub(crate) fn route_again(
+        &self,
+        slot: RouteSlot,
+        metrics: &HttpMetrics,
+        method: &'static str,
+        route: &str,
+    ) -> Cached<'_, RouteHandles> {
+        match slot.0.and_then(|slot| self.routes.at(slot)) {
+            Some(handles) => Cached::Kept(handles),
+            None => self.route(metrics, method, route).0,
+        }
     }
 }
 
@@ -140,7 +176,7 @@ impl RouteHandles {
         metrics: &HttpMetrics,
         status: StatusCode,
     ) -> Cached<'_, StatusHandles> {
-        self.statuses.get_or_add(
+        let (handles, _) = self.statuses.get_or_add(
             |h| h.status == status,
             || {
                 let labels = [self.method, &*self.route, status.as_str()];
@@ -151,7 +187,8 @@ impl RouteHandles {
                     response_size: metrics.response_size.with(&labels),
                 }
             },
-        )
+        );
+        handles
     }
 
     /// The route label.
@@ -175,9 +212,11 @@ mod tests {
         let registry = Registry::new();
         let metrics = HttpMetrics::register(&registry).unwrap();
         let cache = RouteCache::default();
-        let a = cache.route(&metrics, "GET", "/items/{id}");
-        let b = cache.route(&metrics, "GET", "/items/{id}");
+        let (a, slot) = cache.route(&metrics, "GET", "/items/{id}");
+        let (b, _) = cache.route(&metrics, "GET", "/items/{id}");
         assert!(std::ptr::eq(&*a, &*b), "cached");
+        let again = cache.route_again(slot, &metrics, "GET", "/items/{id}");
+        assert!(std::ptr::eq(&*a, &*again), "found again by its slot");
         a.requests.inc();
         b.requests.inc();
         assert_eq!(
@@ -185,8 +224,12 @@ mod tests {
             2.0,
             "the cached handle is the family's value"
         );
-        let other = cache.route(&metrics, "POST", "/items/{id}");
+        let (other, other_slot) = cache.route(&metrics, "POST", "/items/{id}");
         assert!(!std::ptr::eq(&*a, &*other));
+        assert!(std::ptr::eq(
+            &*other,
+            &*cache.route_again(other_slot, &metrics, "POST", "/items/{id}")
+        ));
 
         let ok = a.status(&metrics, StatusCode::OK);
         assert!(std::ptr::eq(&*ok, &*a.status(&metrics, StatusCode::OK)));
@@ -202,10 +245,16 @@ mod tests {
         // Past the bound: still the right values, only not kept.
         for i in 0..MAX_ROUTES + 3 {
             let route = format!("/r{i}");
-            cache.route(&metrics, "GET", &route).requests.inc();
+            let (handles, slot) = cache.route(&metrics, "GET", &route);
+            handles.requests.inc();
+            // Not kept: found again by its labels.
+            cache
+                .route_again(slot, &metrics, "GET", &route)
+                .requests
+                .inc();
         }
         assert_eq!(cache.routes.len(), MAX_ROUTES);
-        assert_eq!(metrics.requests.with(&["GET", "/r10"]).get(), 1.0);
+        assert_eq!(metrics.requests.with(&["GET", "/r10"]).get(), 2.0);
         for code in 500..520 {
             let code = StatusCode::from_u16(code).unwrap();
             a.status(&metrics, code).responses.inc();
