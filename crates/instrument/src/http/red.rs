@@ -115,9 +115,10 @@ fn known_size(body: &Body, headers: &axum::http::HeaderMap) -> Option<u64> {
     })
 }
 
-/// What the metrics need from a request's start to its end. The route's handles are looked up
-/// again at the end (a scan of a few cached entries) rather than borrowed from the cache, so
-/// that the request's future owns everything it holds.
+/// What the metrics need from a request's start to its end. The route's handles are found
+/// again at the end, by the slot of the cache where the start found them (by their labels when
+/// the cache was full), rather than borrowed from the cache, so that the request's future owns
+/// everything it holds.
 pub(crate) struct RedRequest {
     method: &'static str,
     /// The route template, `None` when no route matched.
