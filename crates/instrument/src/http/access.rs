@@ -344,7 +344,7 @@ impl Stages {
             + u64::from(elapsed.subsec_nanos().saturating_add(500) / 1000);
         let scope = self.scope.get_mut();
         let line = AccessLine {
-            method: self.method.as_str(),
+            method: &self.method,
             path: self.path.as_ref().map_or("", PathAndQuery::path),
             route: self.red.route(),
             status,

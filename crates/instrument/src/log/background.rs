@@ -8,12 +8,6 @@
 //! buffer would pass its capacity, new lines are dropped and counted, and the writer notes
 //! the count in a line of its own once it can write again. `flush` writes what is pending at
 //! once (shutdown, and process exit for the stdout writer).
-//!
-//! A line may also be queued as a record: its fields encoded compactly by the caller, and a
-//! function that the writer thread calls to render the text (the access line of every
-//! request). The formatting then runs on the writer thread, in batches that keep its code
-//! in the instruction cache, instead of on the request's thread between everything else a
-//! request does.
 
 use parking_lot::{Condvar, Mutex};
 use std::io::Write;
@@ -30,35 +24,9 @@ pub(crate) const WAKE_BYTES: usize = 64 * 1024;
 /// Pending bytes past which lines are dropped (the destination is not keeping up).
 pub(crate) const DEFAULT_CAPACITY: usize = 4 * 1024 * 1024;
 
-/// Renders a record's encoded fields as its line's text (without the newline).
-pub(crate) type RenderRecord = fn(&[u8], &mut String);
-
-/// What waits for the writer: lines' text, and records among them.
-#[derive(Default)]
-struct Pending {
-    /// Lines (each with its newline) and records' encoded fields, in the order they came.
-    bytes: Vec<u8>,
-    /// The records in `bytes`: where each starts and ends, and how to render it.
-    records: Vec<(usize, usize, RenderRecord)>,
-}
-
-impl Pending {
-    fn with_capacity(bytes: usize) -> Pending {
-        Pending {
-            bytes: Vec::with_capacity(bytes),
-            records: Vec::new(),
-        }
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.records.clear();
-    }
-}
-
 /// The state shared by the loggers and the writer thread.
 pub(crate) struct Background {
-    pending: Mutex<Pending>,
+    pending: Mutex<Vec<u8>>,
     /// Signalled when the buffer turns non-empty or passes `WAKE_BYTES`.
     wake: Condvar,
     /// Held while a swapped-out buffer is written, so flushes keep the lines in order.
@@ -72,11 +40,7 @@ pub(crate) struct Background {
 struct SinkState {
     out: Box<dyn Write + Send>,
     /// The buffer being written, kept to reuse its allocation.
-    spare: Pending,
-    /// The text of a batch with records: its lines and its records rendered.
-    text: Vec<u8>,
-    /// One record's line while it is rendered.
-    line: String,
+    spare: Vec<u8>,
     /// Drops already reported in a note line.
     reported_drops: u64,
 }
@@ -100,13 +64,11 @@ impl Background {
     /// The buffer without its writer thread: lines wait for `flush`.
     fn new(out: Box<dyn Write + Send>, capacity: usize) -> Arc<Background> {
         Arc::new(Background {
-            pending: Mutex::new(Pending::with_capacity(WAKE_BYTES)),
+            pending: Mutex::new(Vec::with_capacity(WAKE_BYTES)),
             wake: Condvar::new(),
             sink: Mutex::new(SinkState {
                 out,
-                spare: Pending::with_capacity(WAKE_BYTES),
-                text: Vec::new(),
-                line: String::new(),
+                spare: Vec::with_capacity(WAKE_BYTES),
                 reported_drops: 0,
             }),
             capacity,
@@ -118,44 +80,20 @@ impl Background {
     /// Queues one line (a newline is added). Never blocks on the destination.
     pub(crate) fn write_line(&self, line: &str) {
         let mut pending = self.pending.lock();
-        let before = pending.bytes.len();
-        if before + line.len() + 1 > self.capacity {
+        if pending.len() + line.len() + 1 > self.capacity {
             drop(pending);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        pending.bytes.extend_from_slice(line.as_bytes());
-        pending.bytes.push(b'\n');
-        self.queued(pending, before);
-    }
-
-    /// Queues one record: `encode` appends its fields, which `render` turns into the line's
-    /// text on the writer thread. Dropped, like a line, when the buffer is full.
-    pub(crate) fn write_record(&self, render: RenderRecord, encode: impl FnOnce(&mut Vec<u8>)) {
-        let mut pending = self.pending.lock();
-        let before = pending.bytes.len();
-        // A record's size is known once encoded: the capacity may be passed by one record.
-        if before >= self.capacity {
-            drop(pending);
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        encode(&mut pending.bytes);
-        let after = pending.bytes.len();
-        pending.records.push((before, after, render));
-        self.queued(pending, before);
-    }
-
-    /// After a line or record went into `pending` (which held `before` bytes): wakes the
-    /// writer when the buffer was empty or has just passed the wake mark.
-    fn queued(&self, mut pending: parking_lot::MutexGuard<'_, Pending>, before: usize) {
-        let after = pending.bytes.len();
-        let crossed = after >= WAKE_BYTES && before < WAKE_BYTES;
-        prefetch_for_write(pending.bytes.spare_capacity_mut());
+        let was_empty = pending.is_empty();
+        pending.extend_from_slice(line.as_bytes());
+        pending.push(b'\n');
+        let crossed = pending.len() >= WAKE_BYTES && pending.len() - line.len() - 1 < WAKE_BYTES;
+        prefetch_for_write(pending.spare_capacity_mut());
         drop(pending);
         if self.synchronous.load(Ordering::Relaxed) {
             self.flush();
-        } else if before == 0 || crossed {
+        } else if was_empty || crossed {
             self.wake.notify_one();
         }
     }
@@ -171,30 +109,18 @@ impl Background {
         let SinkState {
             out,
             spare,
-            text,
-            line,
             reported_drops,
         } = &mut *sink;
         std::mem::swap(&mut *self.pending.lock(), spare);
         // A failing destination (closed stdout) must not take the service down: its lines are
         // lost, as they would be with direct writes.
-        if spare.records.is_empty() {
-            if !spare.bytes.is_empty() {
-                let _ = out.write_all(&spare.bytes);
-            }
-        } else {
-            render(spare, text, line);
-            let _ = out.write_all(text);
-            text.clear();
+        if !spare.is_empty() {
+            let _ = out.write_all(spare);
         }
         spare.clear();
         // After a burst, give back what a usual batch does not need.
-        if spare.bytes.capacity() > 4 * WAKE_BYTES {
-            spare.bytes.shrink_to(WAKE_BYTES);
-            spare.records.shrink_to(WAKE_BYTES / 64);
-        }
-        if text.capacity() > 4 * WAKE_BYTES {
-            text.shrink_to(WAKE_BYTES);
+        if spare.capacity() > 4 * WAKE_BYTES {
+            spare.shrink_to(WAKE_BYTES);
         }
         let dropped = self.dropped.load(Ordering::Relaxed);
         if dropped > *reported_drops {
@@ -210,10 +136,10 @@ impl Background {
         loop {
             {
                 let mut pending = self.pending.lock();
-                while pending.bytes.is_empty() {
+                while pending.is_empty() {
                     self.wake.wait(&mut pending);
                 }
-                if pending.bytes.len() < WAKE_BYTES {
+                if pending.len() < WAKE_BYTES {
                     // Woken early only by the wake mark; a timeout is the usual way out.
                     let _ = self.wake.wait_for(&mut pending, FLUSH_INTERVAL);
                 }
@@ -221,24 +147,6 @@ impl Background {
             self.flush();
         }
     }
-}
-
-/// The text of a batch with records: its lines as they are, each record rendered in its
-/// place, with its newline.
-fn render(batch: &Pending, text: &mut Vec<u8>, line: &mut String) {
-    let mut written = 0;
-    for &(start, end, render_record) in &batch.records {
-        text.extend_from_slice(&batch.bytes[written..start]);
-        line.clear();
-        render_record(&batch.bytes[start..end], line);
-        // A record its function could not read (none is expected) leaves no empty line.
-        if !line.is_empty() {
-            text.extend_from_slice(line.as_bytes());
-            text.push(b'\n');
-        }
-        written = end;
-    }
-    text.extend_from_slice(&batch.bytes[written..]);
 }
 
 /// Bytes of the buffer's free space made ready for writing after each line: about two lines.
@@ -326,62 +234,6 @@ mod tests {
         let expected: String = (0..100).map(|i| format!("line {i}\n")).collect();
         assert_eq!(text(&written), expected);
         assert_eq!(bg.dropped(), 0);
-    }
-
-    /// Renders a record of decimal digits as `record=` and the digits.
-    fn render_digits(record: &[u8], line: &mut String) {
-        line.push_str("record=");
-        line.push_str(std::str::from_utf8(record).unwrap_or("?"));
-    }
-
-    fn render_nothing(_: &[u8], _: &mut String) {}
-
-    #[test]
-    fn records_are_rendered_in_their_place_among_lines() {
-        let (out, written, _gate) = probe();
-        let bg = Background::start(Box::new(out), DEFAULT_CAPACITY);
-        for i in 0..300 {
-            if i % 3 == 0 {
-                bg.write_record(render_digits, |out| {
-                    out.extend_from_slice(i.to_string().as_bytes())
-                });
-            } else {
-                bg.write_line(&format!("line {i}"));
-            }
-        }
-        // A record that renders to nothing leaves no line.
-        bg.write_record(render_nothing, |out| out.push(b'x'));
-        bg.write_line("last");
-        bg.flush();
-        let mut expected: String = (0..300)
-            .map(|i| match i % 3 {
-                0 => format!("record={i}\n"),
-                _ => format!("line {i}\n"),
-            })
-            .collect();
-        expected.push_str("last\n");
-        assert_eq!(text(&written), expected);
-        // Batches without records are written as they are, after one with them.
-        bg.write_line("plain");
-        bg.flush();
-        assert!(text(&written).ends_with("last\nplain\n"));
-    }
-
-    #[test]
-    fn records_past_capacity_are_dropped_and_counted() {
-        let (out, written, _gate) = probe();
-        let bg = Background::new(Box::new(out), 10);
-        bg.write_record(render_digits, |out| out.extend_from_slice(b"123456789"));
-        // The buffer holds 9 bytes: one more record fits (a record's size is known only once
-        // encoded), then the buffer is full.
-        bg.write_record(render_digits, |out| out.extend_from_slice(b"42"));
-        bg.write_record(render_digits, |out| out.extend_from_slice(b"7"));
-        bg.write_line("x");
-        assert_eq!(bg.dropped(), 2);
-        bg.flush();
-        let out = text(&written);
-        assert!(out.starts_with("record=123456789\nrecord=42\n"), "{out:?}");
-        assert!(out.trim_end().ends_with("dropped=2"), "{out:?}");
     }
 
     #[test]

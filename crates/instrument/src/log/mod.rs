@@ -1,7 +1,7 @@
 //! Logs: `tracing` events written as logfmt lines that carry the ids of the request and trace
 //! they belong to.
 
-pub(crate) mod background;
+mod background;
 mod layer;
 pub(crate) mod logfmt;
 mod writer;

@@ -107,11 +107,6 @@ impl LogWriter {
     pub(crate) fn write_line(&self, line: &str) {
         (self.write)(line);
     }
-
-    /// The buffer of a buffered writer, which can also take records its thread renders.
-    pub(crate) fn buffered(&self) -> Option<&Background> {
-        self.background.as_deref()
-    }
 }
 
 /// The lines a [`LogWriter::memory`] writer received.

@@ -62,9 +62,7 @@ impl RequestIdText {
         RequestIdText::with_plain(id.as_str(), true)
     }
 
-    /// An id of at most [`MAX_REQUEST_ID_LEN`] bytes whose plainness is known: `is_plain` of
-    /// an id with this text (a wrong answer only misquotes the lines that carry it).
-    pub(crate) fn with_plain(id: &str, plain: bool) -> Self {
+    fn with_plain(id: &str, plain: bool) -> Self {
         let repr = if id.len() > INLINE_ID_LEN {
             IdRepr::Heap(id.into())
         } else {
