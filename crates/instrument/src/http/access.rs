@@ -188,7 +188,7 @@ struct Stages {
 pub(crate) fn serve<S>(
     state: &Arc<LayerState>,
     cache: &Arc<RouteCache>,
-    request: Request,
+    mut request: Request,
     inner: &mut S,
 ) -> Served<S::Future>
 where
@@ -209,7 +209,7 @@ where
         None => RequestIdText::fresh(&new_request_id_text()),
     };
 
-    let (red, request) = red::begin(&state.metrics, cache, request);
+    let red = red::begin(&state.metrics, cache, &mut request);
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -218,7 +218,7 @@ where
     let path = request.uri().path_and_query().cloned();
 
     let mut server_span = None;
-    let scope = if traced {
+    let ids = traced.then(|| {
         let (trace_id, parent) = match remote {
             Some(remote) => (remote.trace_id, Some(remote.span_id)),
             None => (new_trace_id(), None),
@@ -234,10 +234,11 @@ where
                 parent,
             )));
         }
-        RequestScope::new(Some(ids), request_id, state.exporter.clone())
-    } else {
-        RequestScope::new(None, request_id, None)
-    };
+        ids
+    });
+    // Spans of an untraced request are not exported.
+    let exporter = ids.and_then(|_| state.exporter.clone());
+    let scope = RequestScope::new(ids, request_id, exporter);
 
     // Creating the handler's future runs application code too (a service's `call`).
     let (handler, call_panic) = match catch_unwind(AssertUnwindSafe(|| inner.call(request))) {
