@@ -14,7 +14,7 @@
 # shared machine) for each measurement and mode, then medians over the rounds and the overhead
 # of both in percent (target: under 5 %), per route and for the mix; also the median of each
 # round's own overheads (its two modes run back to back, so a drift of the machine's speed
-# between rounds cancels out).
+# between rounds cancels out), and for the mix those pairs' means with 95 % intervals.
 #
 # Usage: bench/instrument.sh [--duration 5s] [--connections 32] [--mix-connections 256]
 #                            [--rounds 3] [--path /items/42] [--only synthetic|demo|mix]
@@ -139,6 +139,25 @@ median() {
   read -ra values <<<"$1"
   printf '%s\n' "${values[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
 }
+# mean_interval "v1 v2 ...": the mean of space-separated numbers and the half-width of its
+# 95 % confidence interval (1.96 standard errors; 0 for fewer than two values).
+mean_interval() {
+  local values
+  read -ra values <<<"$1"
+  printf '%s\n' "${values[@]}" | awk '{s += $1; q += $1 * $1; n++} END {
+    m = s / n; v = (n > 1) ? (q - n * m * m) / (n - 1) : 0; if (v < 0) v = 0
+    printf "%.1f %.1f", m, (n > 1) ? 1.96 * sqrt(v / n) : 0
+  }'
+}
+# pair_means LABEL: the mean round-pair overheads of a case, with their 95 % intervals: how
+# far the noise of this machine leaves the answer open.
+pair_means() {
+  local label=$1 rps rps_half cpu cpu_half
+  read -r rps rps_half <<<"$(mean_interval "${RESULTS["$label pair rps"]}")"
+  read -r cpu cpu_half <<<"$(mean_interval "${RESULTS["$label pair cpu"]}")"
+  printf '%-16s pairs'"'"' mean: requests/s lost %s %% ± %s, CPU added %s %% ± %s (95 %% intervals)\n' \
+    "$label" "$rps" "$rps_half" "$cpu" "$cpu_half"
+}
 header() {
   printf '%-16s %12s %12s %9s | %11s %11s %10s %9s | %9s %9s\n' "$1" "plain req/s" "instr req/s" overhead \
     "plain µs" "instr µs" "+µs/req" "CPU +%" "pair ovh" "pair CPU"
@@ -171,6 +190,7 @@ for case in "${CASES[@]}"; do
     echo "/error 4, /panic 2):"
     header mix
     summary "$label"
+    pair_means "$label"
   fi
 done
 echo
