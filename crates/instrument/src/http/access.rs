@@ -321,7 +321,7 @@ impl Stages {
     fn finish(&mut self, response: Response) -> Response {
         let elapsed = self.start.elapsed();
         let now = SystemTime::now();
-        let ids = self.scope.get_mut().ids;
+        let scope = self.scope.get_mut();
         let now_secs = now
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -332,18 +332,17 @@ impl Stages {
             response,
             elapsed.as_secs_f64(),
             now_secs,
-            ids,
+            scope.ids,
         );
         self.finished = true;
 
         let status = response.status();
         if let (Some(span), Some(exporter)) = (self.server_span.take(), &state.exporter) {
-            exporter.send(span.finish(status, self.scope.get_mut(), now));
+            exporter.send(span.finish(status, scope, now));
         }
         // Rounded to whole microseconds, in integers: no float rounding per line.
         let duration_us = elapsed.as_secs() * 1_000_000
             + u64::from(elapsed.subsec_nanos().saturating_add(500) / 1000);
-        let scope = self.scope.get_mut();
         let line = AccessLine {
             method: &self.method,
             path: self.path.as_ref().map_or("", PathAndQuery::path),

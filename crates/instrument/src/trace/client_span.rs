@@ -14,6 +14,7 @@
 //! call runs belong to the request span.
 
 use super::data::{Kind, SpanData, Value, truncate};
+use super::enabled::filter_enabled;
 use super::export::SpanSender;
 use super::scope;
 use crate::ids::{SpanId, TraceId, new_span_id};
@@ -63,11 +64,7 @@ impl PlainClientSpan {
         }
         // The log filter decides, as it would for the registry span this replaces (whose
         // target is `propagate`'s module).
-        if !crate::trace::enabled::filter_enabled!(
-            SPAN,
-            target: "instrument::trace::propagate",
-            tracing::Level::INFO
-        ) {
+        if !filter_enabled!(SPAN, target: "instrument::trace::propagate", tracing::Level::INFO) {
             return None;
         }
         Some(PlainClientSpan::begin(request, trace_id, parent, exporter))
